@@ -1,0 +1,475 @@
+//! The pipeline: discover files -> parse and collect facts per file (in parallel) -> index types
+//! across files -> rules -> suppressions -> levels -> sorted report.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::classify::{TypeIndex, TypeOverrides};
+use crate::config::{Config, ConfigFailure};
+use crate::discover::{self, SourcePath, WalkOptions};
+use crate::facts::{FileFacts, Loc, Suppression};
+use crate::parse;
+use crate::report::{FileError, Finding, Report, Severity, Suppressed};
+use crate::rules::{self, GlobalView, Hit, Level, Rule};
+
+/// Stack size of the parser threads: syn parses recursively.
+const PARSER_STACK: usize = 64 * 1024 * 1024;
+
+/// Rule levels given on the command line (`--allow/--warn/--deny`, `all` allowed). Entries
+/// naming `all` apply first, then specific rules in the order allow, warn, deny.
+#[derive(Debug, Clone, Default)]
+pub struct LevelOverrides {
+    pub allow: Vec<String>,
+    pub warn: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+impl LevelOverrides {
+    fn entries(&self) -> impl Iterator<Item = (&str, Level)> {
+        let tagged = || {
+            self.allow
+                .iter()
+                .map(|r| (r.as_str(), Level::Allow))
+                .chain(self.warn.iter().map(|r| (r.as_str(), Level::Warn)))
+                .chain(self.deny.iter().map(|r| (r.as_str(), Level::Deny)))
+        };
+        let all: Vec<_> = tagged().filter(|(r, _)| *r == "all").collect();
+        let specific: Vec<_> = tagged().filter(|(r, _)| *r != "all").collect();
+        all.into_iter().chain(specific)
+    }
+}
+
+/// What to check and how.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Directories or files; empty means `.`.
+    pub paths: Vec<PathBuf>,
+    /// A config file used for every root instead of each root's own.
+    pub config: Option<PathBuf>,
+    pub include_tests: bool,
+    pub levels: LevelOverrides,
+    /// Parser threads; `None` = one per core.
+    pub jobs: Option<usize>,
+}
+
+/// Why a check could not run (exit code 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CheckError {
+    #[error("path not found: {0}")]
+    PathNotFound(PathBuf),
+    #[error(
+        "unknown rule `{0}` (run `cargo isolate rules` for the list; `all` selects every rule)"
+    )]
+    UnknownRule(String),
+    #[error("no .rs files found under {0}")]
+    NoFiles(String),
+    #[error("none of the {0} .rs files found could be parsed")]
+    NothingParsed(usize),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] ConfigFailure),
+    #[error("cannot start parser threads: {0}")]
+    Threads(String),
+}
+
+/// One scanned root with its settings.
+struct Root {
+    dir: PathBuf,
+    file: Option<PathBuf>,
+    config: Config,
+    levels: HashMap<&'static str, Level>,
+    include_tests: bool,
+}
+
+/// A finding before suppressions and levels.
+struct Raw {
+    rule: &'static Rule,
+    hit: Hit,
+    file: usize,
+    loc: Loc,
+    start_line: u32,
+    item: String,
+    ty: String,
+}
+
+/// Runs a whole check.
+pub fn check(opts: &CheckOptions) -> Result<Report, CheckError> {
+    let started = Instant::now();
+    let roots = resolve_roots(opts)?;
+
+    // Discover.
+    let mut sources: Vec<SourcePath> = Vec::new();
+    let mut errors: Vec<FileError> = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        let walk_opts = WalkOptions {
+            include_tests: root.include_tests,
+            exclude: &root.config.exclude,
+        };
+        let (files, walk_errors) = discover::walk(i, &root.dir, root.file.as_deref(), &walk_opts);
+        sources.extend(files);
+        errors.extend(walk_errors.into_iter().map(|e| FileError {
+            file: e.rel,
+            message: e.message,
+        }));
+    }
+    if sources.is_empty() {
+        let shown: Vec<_> = roots.iter().map(|r| r.dir.display().to_string()).collect();
+        return Err(CheckError::NoFiles(shown.join(", ")));
+    }
+    sources.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
+    sources.dedup_by(|a, b| a.path == b.path);
+
+    // Parse and collect facts, in parallel.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .stack_size(PARSER_STACK)
+        .thread_name(|i| format!("isolate-parse-{i}"))
+        .build()
+        .map_err(|e| CheckError::Threads(e.to_string()))?;
+    let parsed: Vec<Result<FileFacts, String>> = pool.install(|| {
+        sources
+            .par_iter()
+            .map(|s| parse::parse_file(&s.path))
+            .collect()
+    });
+
+    let mut files: Vec<(SourcePath, FileFacts)> = Vec::with_capacity(parsed.len());
+    for (src, result) in sources.into_iter().zip(parsed) {
+        match result {
+            Ok(facts) => files.push((src, facts)),
+            Err(message) => errors.push(FileError {
+                file: src.rel,
+                message,
+            }),
+        }
+    }
+    if files.is_empty() {
+        return Err(CheckError::NothingParsed(errors.len()));
+    }
+
+    // Resolve across files.
+    let (paths, facts): (Vec<SourcePath>, Vec<FileFacts>) = files.into_iter().unzip();
+    let crate_of = crate_ids(&paths);
+    let overrides = type_overrides(&roots);
+    let index = TypeIndex::new(&facts, crate_of, &overrides);
+
+    // Rules.
+    let mut raw = global_findings(&roots, &paths, &facts, &index);
+    raw.extend(accessor_findings(&roots, &paths, &facts, &raw));
+
+    // Suppressions, then levels.
+    let mut report = Report {
+        files_scanned: facts.len(),
+        errors,
+        ..Report::default()
+    };
+    apply_suppressions(&roots, &paths, &facts, raw, &mut report);
+
+    report.findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
+    });
+    report.suppressed.sort_by(|a, b| {
+        let (a, b) = (&a.finding, &b.finding);
+        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
+    });
+    report.errors.sort_by(|a, b| a.file.cmp(&b.file));
+    report.duration = started.elapsed();
+    Ok(report)
+}
+
+fn resolve_roots(opts: &CheckOptions) -> Result<Vec<Root>, CheckError> {
+    for (id, _) in opts.levels.entries() {
+        if id != "all" && rules::by_id(id).is_none() {
+            return Err(CheckError::UnknownRule(id.to_string()));
+        }
+    }
+    let shared = opts.config.as_deref().map(Config::load).transpose()?;
+    let default_paths = [PathBuf::from(".")];
+    let paths = if opts.paths.is_empty() {
+        &default_paths[..]
+    } else {
+        &opts.paths[..]
+    };
+    let mut roots = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|_| CheckError::PathNotFound(p.clone()))?;
+        let (dir, file) = if meta.is_dir() {
+            (p.clone(), None)
+        } else {
+            let parent = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (parent.to_path_buf(), Some(p.clone()))
+        };
+        let config = match &shared {
+            Some(c) => c.clone(),
+            None => Config::discover(&dir)?,
+        };
+        let mut levels: HashMap<&'static str, Level> =
+            rules::ALL.iter().map(|r| (r.id, r.default_level)).collect();
+        for (id, level) in &config.rules {
+            if let Some(rule) = rules::by_id(id) {
+                levels.insert(rule.id, *level);
+            }
+        }
+        for (id, level) in opts.levels.entries() {
+            for rule in rules::ALL.iter().filter(|r| id == "all" || r.id == id) {
+                levels.insert(rule.id, level);
+            }
+        }
+        let include_tests = opts.include_tests || config.include_tests;
+        roots.push(Root {
+            dir,
+            file,
+            config,
+            levels,
+            include_tests,
+        });
+    }
+    Ok(roots)
+}
+
+/// Groups files into crates: everything before the last `src/` component of the relative path.
+fn crate_ids(paths: &[SourcePath]) -> Vec<usize> {
+    let mut ids: HashMap<(usize, &str), usize> = HashMap::new();
+    paths
+        .iter()
+        .map(|p| {
+            let key = match p.rel.rfind("src/") {
+                Some(i) if i == 0 || p.rel.as_bytes()[i - 1] == b'/' => &p.rel[..i],
+                _ => "",
+            };
+            let next = ids.len();
+            *ids.entry((p.root, key)).or_insert(next)
+        })
+        .collect()
+}
+
+fn type_overrides(roots: &[Root]) -> TypeOverrides {
+    let mut mutable = Vec::new();
+    let mut immutable = Vec::new();
+    for r in roots {
+        mutable.extend(r.config.mutable_types.iter().cloned());
+        immutable.extend(r.config.immutable_types.iter().cloned());
+    }
+    TypeOverrides::new(&mutable, &immutable)
+}
+
+fn global_findings(
+    roots: &[Root],
+    paths: &[SourcePath],
+    facts: &[FileFacts],
+    index: &TypeIndex,
+) -> Vec<Raw> {
+    let mut out = Vec::new();
+    for (file, f) in facts.iter().enumerate() {
+        let include_tests = roots[paths[file].root].include_tests;
+        for g in f.globals.iter().filter(|g| include_tests || !g.in_test) {
+            let view = GlobalView {
+                global: g,
+                shape: index.classify(&g.ty, file),
+            };
+            if let Some((rule, hit)) = rules::check_global(&view) {
+                out.push(Raw {
+                    rule,
+                    hit,
+                    file,
+                    loc: g.loc,
+                    start_line: g.start_line,
+                    item: g.name.clone(),
+                    ty: g.ty_text.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Singleton accessors: fns returning `&'static T` that read a reported global (of their own
+/// file first, else of any file).
+fn accessor_findings(
+    roots: &[Root],
+    paths: &[SourcePath],
+    facts: &[FileFacts],
+    found: &[Raw],
+) -> Vec<Raw> {
+    let mut by_file: HashMap<usize, HashSet<&str>> = HashMap::new();
+    let mut anywhere: HashSet<&str> = HashSet::new();
+    for r in found {
+        by_file.entry(r.file).or_default().insert(&r.item);
+        anywhere.insert(&r.item);
+    }
+    let mut out = Vec::new();
+    for (file, f) in facts.iter().enumerate() {
+        let include_tests = roots[paths[file].root].include_tests;
+        let local = by_file.get(&file);
+        for func in f
+            .fns
+            .iter()
+            .filter(|x| x.returns_static_ref() && (include_tests || !x.in_test))
+        {
+            let hit = func
+                .uses
+                .iter()
+                .find(|u| local.is_some_and(|l| l.contains(u.as_str())))
+                .or_else(|| func.uses.iter().find(|u| anywhere.contains(u.as_str())));
+            if let Some(global) = hit {
+                out.push(Raw {
+                    rule: rules::LAZY_SINGLETON,
+                    hit: rules::accessor_hit(func, global),
+                    file,
+                    loc: func.loc,
+                    start_line: func.start_line,
+                    item: func.qualified.clone(),
+                    ty: func.ret_text.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether suppression `s` covers a finding named on `name_line` whose item starts at
+/// `start_line`: same line, anywhere from just above the item to its name, or above it with
+/// only comments and blank lines in between.
+fn covers(s: &Suppression, start_line: u32, name_line: u32, source: Option<&str>) -> bool {
+    let l = s.loc.line;
+    if l == name_line || (l + 1 >= start_line && l < name_line) {
+        return true;
+    }
+    if l >= start_line {
+        return false;
+    }
+    let Some(src) = source else {
+        return false;
+    };
+    src.lines()
+        .skip(l as usize)
+        .take((start_line - l - 1) as usize)
+        .all(|line| {
+            let t = line.trim_start();
+            t.is_empty() || t.starts_with("//")
+        })
+}
+
+fn apply_suppressions(
+    roots: &[Root],
+    paths: &[SourcePath],
+    facts: &[FileFacts],
+    raw: Vec<Raw>,
+    report: &mut Report,
+) {
+    let mut used: HashSet<(usize, usize)> = HashSet::new();
+    for r in raw {
+        let f = &facts[r.file];
+        let source = f.source.as_deref();
+        let by = f.suppressions.iter().enumerate().find(|(_, s)| {
+            s.rules.iter().any(|id| id == r.rule.id) && covers(s, r.start_line, r.loc.line, source)
+        });
+        let root = &roots[paths[r.file].root];
+        let level = root.levels[r.rule.id];
+        let finding = make_finding(&paths[r.file], f, r.rule, level, r.loc, r.item, r.ty, r.hit);
+        match (by, finding) {
+            (Some((si, s)), finding) => {
+                used.insert((r.file, si));
+                if let Some(finding) = finding {
+                    report.suppressed.push(Suppressed {
+                        finding,
+                        reason: s.reason.clone(),
+                    });
+                }
+            }
+            (None, Some(finding)) => report.findings.push(finding),
+            (None, None) => {}
+        }
+    }
+    for (file, f) in facts.iter().enumerate() {
+        let root = &roots[paths[file].root];
+        for (si, s) in f.suppressions.iter().enumerate() {
+            let text = format!("isolate: allow({})", s.rules.join(", "));
+            let meta = |rule: &'static Rule, hit: Hit| {
+                make_finding(
+                    &paths[file],
+                    f,
+                    rule,
+                    root.levels[rule.id],
+                    s.loc,
+                    text.clone(),
+                    String::new(),
+                    hit,
+                )
+            };
+            if s.reason.is_none() {
+                report.findings.extend(meta(
+                    rules::SUPPRESSION_WITHOUT_REASON,
+                    Hit {
+                        message: format!("suppression `{text}` gives no reason"),
+                        help:
+                            "add `-- <why sharing this across users is safe>` after the rule list"
+                                .into(),
+                    },
+                ));
+            }
+            if !used.contains(&(file, si)) {
+                let unknown: Vec<_> = s
+                    .rules
+                    .iter()
+                    .filter(|id| rules::by_id(id).is_none())
+                    .collect();
+                let message = if unknown.is_empty() {
+                    format!("suppression `{text}` matches no finding")
+                } else {
+                    let names: Vec<_> = unknown.iter().map(|s| format!("`{s}`")).collect();
+                    format!(
+                        "suppression `{text}` names unknown rule {}",
+                        names.join(", ")
+                    )
+                };
+                report.findings.extend(meta(
+                    rules::UNUSED_SUPPRESSION,
+                    Hit {
+                        message,
+                        help: "remove the comment, or fix the rule id (`cargo isolate rules` lists them)".into(),
+                    },
+                ));
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_finding(
+    path: &SourcePath,
+    facts: &FileFacts,
+    rule: &'static Rule,
+    level: Level,
+    loc: Loc,
+    item: String,
+    ty: String,
+    hit: Hit,
+) -> Option<Finding> {
+    let level = match level {
+        Level::Allow => return None,
+        Level::Warn => Severity::Warning,
+        Level::Deny => Severity::Error,
+    };
+    Some(Finding {
+        rule: rule.id,
+        level,
+        file: path.rel.clone(),
+        line: loc.line,
+        column: loc.column,
+        end_line: loc.end_line,
+        end_column: loc.end_column,
+        item,
+        ty,
+        message: hit.message,
+        help: hit.help,
+        bytes: (loc.byte_start, loc.byte_end),
+        source: facts.source.clone(),
+    })
+}

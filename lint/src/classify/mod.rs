@@ -1,0 +1,440 @@
+//! Cross-file type classification: what a global's type can do, decided from its syntax, the
+//! known library types ([`known`]), the user's own type definitions in every scanned file
+//! (transitively, with generics substituted and a cycle guard) and the configured overrides.
+
+pub mod known;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::facts::{FileFacts, TypeDef, TypeDefKind, TypeExpr};
+use known::Known;
+
+/// What a type is made of, as far as isolation is concerned.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The outermost type is a lazy/once cell (through aliases).
+    pub lazy: bool,
+    /// Something inside is mutable through a shared reference.
+    pub interior: bool,
+    /// A collection sits somewhere below an interior-mutable wrapper.
+    pub map_under_lock: bool,
+    /// A concurrent map or set sits somewhere inside.
+    pub concurrent_map: bool,
+    /// Something inside is a type we cannot see into.
+    pub unknown: bool,
+}
+
+impl Shape {
+    fn merge(&mut self, o: Shape) {
+        self.lazy |= o.lazy;
+        self.interior |= o.interior;
+        self.map_under_lock |= o.map_under_lock;
+        self.concurrent_map |= o.concurrent_map;
+        self.unknown |= o.unknown;
+    }
+
+    fn unknown() -> Shape {
+        Shape {
+            unknown: true,
+            ..Shape::default()
+        }
+    }
+
+    /// Holds a mutable map: a concurrent one, or a collection behind interior mutability.
+    pub fn mutable_map(&self) -> bool {
+        self.map_under_lock || self.concurrent_map
+    }
+}
+
+/// Type paths the configuration declares mutable or immutable (`mutable_types`,
+/// `immutable_types`), matched when the shorter path is a suffix of the longer.
+#[derive(Debug, Default, Clone)]
+pub struct TypeOverrides {
+    pub mutable: Vec<Vec<String>>,
+    pub immutable: Vec<Vec<String>>,
+}
+
+impl TypeOverrides {
+    /// Parses `a::b::C` strings.
+    pub fn new(mutable: &[String], immutable: &[String]) -> Self {
+        let split = |v: &[String]| -> Vec<Vec<String>> {
+            v.iter()
+                .map(|s| {
+                    s.trim_start_matches("::")
+                        .split("::")
+                        .map(str::to_string)
+                        .collect()
+                })
+                .collect()
+        };
+        TypeOverrides {
+            mutable: split(mutable),
+            immutable: split(immutable),
+        }
+    }
+
+    fn lookup(&self, segments: &[String]) -> Option<bool> {
+        let matches = |entry: &Vec<String>| suffix_match(entry, strip_relative(segments));
+        if self.mutable.iter().any(matches) {
+            Some(true)
+        } else if self.immutable.iter().any(matches) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+fn strip_relative(segments: &[String]) -> &[String] {
+    let skip = segments
+        .iter()
+        .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))
+        .count();
+    &segments[skip..]
+}
+
+fn suffix_match(a: &[String], b: &[String]) -> bool {
+    let n = a.len().min(b.len());
+    n > 0 && a[a.len() - n..] == b[b.len() - n..]
+}
+
+#[derive(Clone, Copy)]
+struct DefRef<'a> {
+    file: usize,
+    idx: usize,
+    krate: usize,
+    def: &'a TypeDef,
+}
+
+type Env = HashMap<String, Option<TypeExpr>>;
+
+/// Classifies types against every user type definition of the scan.
+pub struct TypeIndex<'a> {
+    defs: HashMap<&'a str, Vec<DefRef<'a>>>,
+    file_crate: Vec<usize>,
+    overrides: &'a TypeOverrides,
+    memo: RefCell<HashMap<(usize, usize, bool, bool), Shape>>,
+}
+
+impl<'a> TypeIndex<'a> {
+    /// Indexes the type definitions of `files`; `crate_of[i]` groups files into crates so that a
+    /// name defined in several crates resolves to the one in the referring crate first.
+    pub fn new(files: &'a [FileFacts], crate_of: Vec<usize>, overrides: &'a TypeOverrides) -> Self {
+        let mut defs: HashMap<&str, Vec<DefRef>> = HashMap::new();
+        for (file, facts) in files.iter().enumerate() {
+            for (idx, def) in facts.types.iter().enumerate() {
+                defs.entry(def.name.as_str()).or_default().push(DefRef {
+                    file,
+                    idx,
+                    krate: crate_of[file],
+                    def,
+                });
+            }
+        }
+        TypeIndex {
+            defs,
+            file_crate: crate_of,
+            overrides,
+            memo: RefCell::default(),
+        }
+    }
+
+    /// Classifies the declared type of a global in file `file`.
+    pub fn classify(&self, ty: &TypeExpr, file: usize) -> Shape {
+        self.walk(ty, file, &Env::new(), false, true, &mut Vec::new())
+    }
+
+    /// Candidate definitions of `name` seen from `file`: same file, else same crate, else all.
+    fn candidates(&self, name: &str, file: usize) -> Vec<DefRef<'a>> {
+        let Some(all) = self.defs.get(name) else {
+            return Vec::new();
+        };
+        let same_file: Vec<_> = all.iter().copied().filter(|d| d.file == file).collect();
+        if !same_file.is_empty() {
+            return same_file;
+        }
+        let krate = self.file_crate[file];
+        let same_crate: Vec<_> = all.iter().copied().filter(|d| d.krate == krate).collect();
+        if !same_crate.is_empty() {
+            return same_crate;
+        }
+        all.clone()
+    }
+
+    fn walk(
+        &self,
+        ty: &TypeExpr,
+        file: usize,
+        env: &Env,
+        under_lock: bool,
+        top: bool,
+        visiting: &mut Vec<(usize, usize)>,
+    ) -> Shape {
+        match ty {
+            TypeExpr::Path { segments, args } => {
+                self.walk_path(segments, args, file, env, under_lock, top, visiting)
+            }
+            TypeExpr::Tuple(items) => {
+                let mut s = Shape::default();
+                for t in items {
+                    s.merge(self.walk(t, file, env, under_lock, false, visiting));
+                }
+                s
+            }
+            TypeExpr::Array(inner) | TypeExpr::Ref { inner, .. } => {
+                self.walk(inner, file, env, under_lock, false, visiting)
+            }
+            TypeExpr::Ptr(_) | TypeExpr::FnPtr => Shape::default(),
+            TypeExpr::Traits(paths) => {
+                if paths.iter().all(|p| known::is_stateless_trait(p)) {
+                    Shape::default()
+                } else {
+                    Shape::unknown()
+                }
+            }
+            TypeExpr::Other => Shape::unknown(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk_path(
+        &self,
+        segments: &[String],
+        args: &[TypeExpr],
+        file: usize,
+        env: &Env,
+        under_lock: bool,
+        top: bool,
+        visiting: &mut Vec<(usize, usize)>,
+    ) -> Shape {
+        let walk_args = |under_lock: bool, visiting: &mut Vec<(usize, usize)>| {
+            let mut s = Shape::default();
+            for a in args {
+                s.merge(self.walk(a, file, env, under_lock, false, visiting));
+            }
+            s
+        };
+        if let [single] = segments {
+            if let Some(bound) = env.get(single) {
+                return match bound {
+                    Some(t) => self.walk(t, file, &Env::new(), under_lock, top, visiting),
+                    None => Shape::default(),
+                };
+            }
+            if single == "Self" {
+                return Shape::default();
+            }
+        }
+        match self.overrides.lookup(segments) {
+            Some(true) => {
+                let mut s = walk_args(true, visiting);
+                s.interior = true;
+                return s;
+            }
+            Some(false) => return Shape::default(),
+            None => {}
+        }
+        let local_first =
+            segments.len() == 1 || matches!(segments[0].as_str(), "crate" | "self" | "super");
+        let name = segments.last().map(String::as_str).unwrap_or_default();
+        if local_first
+            && let Some(s) = self.expand_user(name, args, file, env, under_lock, top, visiting)
+        {
+            return s;
+        }
+        match known::lookup(segments, !args.is_empty()) {
+            Some(Known::Lazy) => {
+                let mut s = walk_args(under_lock, visiting);
+                if top {
+                    s.lazy = true;
+                } else {
+                    s.interior = true;
+                }
+                s
+            }
+            Some(Known::Interior) => {
+                let mut s = walk_args(true, visiting);
+                s.interior = true;
+                s
+            }
+            Some(Known::ConcurrentMap) => {
+                let mut s = walk_args(true, visiting);
+                s.interior = true;
+                s.concurrent_map = true;
+                s
+            }
+            Some(Known::Collection) => {
+                let mut s = walk_args(under_lock, visiting);
+                s.map_under_lock |= under_lock;
+                s
+            }
+            Some(Known::Transparent) => walk_args(under_lock, visiting),
+            Some(Known::Immutable) => Shape::default(),
+            None => self
+                .expand_user(name, args, file, env, under_lock, top, visiting)
+                .unwrap_or_else(|| {
+                    let mut s = walk_args(under_lock, visiting);
+                    s.unknown = true;
+                    s
+                }),
+        }
+    }
+
+    /// Expands a user-defined type, or `None` when no definition of `name` was scanned.
+    #[allow(clippy::too_many_arguments)]
+    fn expand_user(
+        &self,
+        name: &str,
+        args: &[TypeExpr],
+        file: usize,
+        env: &Env,
+        under_lock: bool,
+        top: bool,
+        visiting: &mut Vec<(usize, usize)>,
+    ) -> Option<Shape> {
+        let candidates = self.candidates(name, file);
+        if candidates.is_empty() {
+            return None;
+        }
+        let mut shape = Shape::default();
+        for d in candidates {
+            let key = (d.file, d.idx);
+            if visiting.contains(&key) {
+                continue;
+            }
+            let memo_key = (d.file, d.idx, under_lock, top);
+            let cacheable = d.def.params.is_empty();
+            if cacheable && let Some(s) = self.memo.borrow().get(&memo_key) {
+                shape.merge(*s);
+                continue;
+            }
+            let inner_env: Env = d
+                .def
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), args.get(i).map(|a| substitute(a, env))))
+                .collect();
+            visiting.push(key);
+            let mut s = Shape::default();
+            let alias = d.def.kind == TypeDefKind::Alias;
+            for field in &d.def.fields {
+                s.merge(self.walk(
+                    field,
+                    d.file,
+                    &inner_env,
+                    under_lock,
+                    top && alias,
+                    visiting,
+                ));
+            }
+            visiting.pop();
+            if cacheable {
+                self.memo.borrow_mut().insert(memo_key, s);
+            }
+            shape.merge(s);
+        }
+        Some(shape)
+    }
+}
+
+/// Replaces generic parameters bound in `env` inside `ty`.
+fn substitute(ty: &TypeExpr, env: &Env) -> TypeExpr {
+    if env.is_empty() {
+        return ty.clone();
+    }
+    match ty {
+        TypeExpr::Path { segments, args } => {
+            if let [single] = segments.as_slice()
+                && let Some(bound) = env.get(single)
+            {
+                return bound.clone().unwrap_or(TypeExpr::Other);
+            }
+            TypeExpr::Path {
+                segments: segments.clone(),
+                args: args.iter().map(|a| substitute(a, env)).collect(),
+            }
+        }
+        TypeExpr::Tuple(items) => {
+            TypeExpr::Tuple(items.iter().map(|t| substitute(t, env)).collect())
+        }
+        TypeExpr::Array(inner) => TypeExpr::Array(Box::new(substitute(inner, env))),
+        TypeExpr::Ptr(inner) => TypeExpr::Ptr(Box::new(substitute(inner, env))),
+        TypeExpr::Ref {
+            is_static,
+            mutable,
+            inner,
+        } => TypeExpr::Ref {
+            is_static: *is_static,
+            mutable: *mutable,
+            inner: Box::new(substitute(inner, env)),
+        },
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    fn shapes(files: &[&str], overrides: &TypeOverrides) -> Vec<(String, Shape)> {
+        let facts: Vec<FileFacts> = files
+            .iter()
+            .map(|src| facts::collect(&syn::parse_file(src).unwrap(), src))
+            .collect();
+        let index = TypeIndex::new(&facts, vec![0; facts.len()], overrides);
+        let mut out = Vec::new();
+        for (i, f) in facts.iter().enumerate() {
+            for g in &f.globals {
+                out.push((g.name.clone(), index.classify(&g.ty, i)));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn user_types_across_files_generics_and_cycles() {
+        let out = shapes(
+            &[
+                "struct Engine { active_runs: Mutex<HashMap<u32, Run>>, next: Option<Box<Engine>> }
+                 type Shared<T> = Arc<RwLock<T>>;
+                 struct Plain { name: String, tags: Vec<String> }",
+                "static E: OnceLock<Engine> = OnceLock::new();
+                 static S: Shared<Vec<u8>> = todo!();
+                 static P: Lazy<Plain> = Lazy::new(|| todo!());
+                 static C: Lazy<reqwest::Client> = Lazy::new(|| todo!());",
+            ],
+            &TypeOverrides::default(),
+        );
+        let get = |n: &str| out.iter().find(|(name, _)| name == n).unwrap().1;
+        assert!(get("E").lazy && get("E").map_under_lock);
+        assert!(get("S").interior && get("S").map_under_lock && !get("S").lazy);
+        assert_eq!(
+            get("P"),
+            Shape {
+                lazy: true,
+                ..Shape::default()
+            }
+        );
+        assert!(get("C").lazy && get("C").unknown);
+    }
+
+    #[test]
+    fn overrides_win() {
+        let o = TypeOverrides::new(&["my::Handle".into()], &["reqwest::Client".into()]);
+        let out = shapes(
+            &["static C: Lazy<reqwest::Client> = x; static H: Handle = x;"],
+            &o,
+        );
+        assert_eq!(
+            out[0].1,
+            Shape {
+                lazy: true,
+                ..Shape::default()
+            }
+        );
+        assert!(out[1].1.interior);
+    }
+}
