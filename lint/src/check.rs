@@ -152,13 +152,13 @@ pub fn check(opts: &CheckOptions) -> Result<Report, CheckError> {
 
     // Resolve across files.
     let (paths, facts): (Vec<SourcePath>, Vec<FileFacts>) = files.into_iter().unzip();
-    let crate_of = crate_ids(&paths);
+    let (crate_of, crate_names) = crate_ids(&roots, &paths);
     let overrides = type_overrides(&roots);
-    let index = TypeIndex::new(&facts, crate_of, &overrides);
+    let index = TypeIndex::new(&facts, crate_of.clone(), crate_names, &overrides);
 
     // Rules.
     let mut raw = global_findings(&roots, &paths, &facts, &index);
-    raw.extend(accessor_findings(&roots, &paths, &facts, &raw));
+    raw.extend(accessor_findings(&roots, &paths, &facts, &crate_of, &raw));
 
     // Suppressions, then levels.
     let mut report = Report {
@@ -233,20 +233,53 @@ fn resolve_roots(opts: &CheckOptions) -> Result<Vec<Root>, CheckError> {
     Ok(roots)
 }
 
-/// Groups files into crates: everything before the last `src/` component of the relative path.
-fn crate_ids(paths: &[SourcePath]) -> Vec<usize> {
+/// Groups files into crates: everything before the last `src/` component of the relative path
+/// (the root itself for `src/...`). Returns each file's crate id and each crate's import name,
+/// taken from its directory (`serde-json-1.0.1/` -> `serde_json`, the root -> its dir name).
+fn crate_ids(roots: &[Root], paths: &[SourcePath]) -> (Vec<usize>, Vec<String>) {
     let mut ids: HashMap<(usize, &str), usize> = HashMap::new();
-    paths
+    let mut names = Vec::new();
+    let of = paths
         .iter()
         .map(|p| {
             let key = match p.rel.rfind("src/") {
                 Some(i) if i == 0 || p.rel.as_bytes()[i - 1] == b'/' => &p.rel[..i],
                 _ => "",
             };
-            let next = ids.len();
-            *ids.entry((p.root, key)).or_insert(next)
+            *ids.entry((p.root, key)).or_insert_with(|| {
+                let dir = key
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default();
+                let dir = if dir.is_empty() {
+                    let root = std::fs::canonicalize(&roots[p.root].dir).unwrap_or_default();
+                    root.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                } else {
+                    dir.to_string()
+                };
+                names.push(crate_name(&dir));
+                names.len() - 1
+            })
         })
-        .collect()
+        .collect();
+    (of, names)
+}
+
+/// `serde-json-1.0.1` -> `serde_json`: drop a version suffix, `-` becomes `_`.
+fn crate_name(dir: &str) -> String {
+    let base = match dir.rfind('-') {
+        Some(i)
+            if dir[i + 1..].starts_with(|c: char| c.is_ascii_digit())
+                && dir[i + 1..].contains('.') =>
+        {
+            &dir[..i]
+        }
+        _ => dir,
+    };
+    base.replace('-', "_")
 }
 
 fn type_overrides(roots: &[Root]) -> TypeOverrides {
@@ -289,38 +322,42 @@ fn global_findings(
     out
 }
 
-/// Singleton accessors: fns returning `&'static T` that read a reported global (of their own
-/// file first, else of any file).
+/// Singleton accessors: fns returning `&'static T` that read a reported global of their own
+/// file, or else of their own crate.
 fn accessor_findings(
     roots: &[Root],
     paths: &[SourcePath],
     facts: &[FileFacts],
+    crate_of: &[usize],
     found: &[Raw],
 ) -> Vec<Raw> {
     let mut by_file: HashMap<usize, HashSet<&str>> = HashMap::new();
-    let mut anywhere: HashSet<&str> = HashSet::new();
+    let mut by_crate: HashMap<usize, HashSet<&str>> = HashMap::new();
     for r in found {
         by_file.entry(r.file).or_default().insert(&r.item);
-        anywhere.insert(&r.item);
+        by_crate
+            .entry(crate_of[r.file])
+            .or_default()
+            .insert(&r.item);
     }
     let mut out = Vec::new();
     for (file, f) in facts.iter().enumerate() {
         let include_tests = roots[paths[file].root].include_tests;
-        let local = by_file.get(&file);
+        let reads = |set: Option<&HashSet<&str>>, uses: &[String]| -> Option<String> {
+            let set = set?;
+            uses.iter().find(|u| set.contains(u.as_str())).cloned()
+        };
         for func in f
             .fns
             .iter()
             .filter(|x| x.returns_static_ref() && (include_tests || !x.in_test))
         {
-            let hit = func
-                .uses
-                .iter()
-                .find(|u| local.is_some_and(|l| l.contains(u.as_str())))
-                .or_else(|| func.uses.iter().find(|u| anywhere.contains(u.as_str())));
-            if let Some(global) = hit {
+            let global = reads(by_file.get(&file), &func.uses)
+                .or_else(|| reads(by_crate.get(&crate_of[file]), &func.uses));
+            if let Some(global) = global {
                 out.push(Raw {
                     rule: rules::LAZY_SINGLETON,
-                    hit: rules::accessor_hit(func, global),
+                    hit: rules::accessor_hit(func, &global),
                     file,
                     loc: func.loc,
                     start_line: func.start_line,

@@ -113,14 +113,21 @@ type Env = HashMap<String, Option<TypeExpr>>;
 pub struct TypeIndex<'a> {
     defs: HashMap<&'a str, Vec<DefRef<'a>>>,
     file_crate: Vec<usize>,
+    crate_names: Vec<String>,
     overrides: &'a TypeOverrides,
     memo: RefCell<HashMap<(usize, usize, bool, bool), Shape>>,
 }
 
 impl<'a> TypeIndex<'a> {
-    /// Indexes the type definitions of `files`; `crate_of[i]` groups files into crates so that a
-    /// name defined in several crates resolves to the one in the referring crate first.
-    pub fn new(files: &'a [FileFacts], crate_of: Vec<usize>, overrides: &'a TypeOverrides) -> Self {
+    /// Indexes the type definitions of `files`. `crate_of[i]` is the crate of file `i` and
+    /// `crate_names[c]` the name crate `c` is imported by (`my_crate`), so that a name defined in
+    /// several crates resolves to the right one.
+    pub fn new(
+        files: &'a [FileFacts],
+        crate_of: Vec<usize>,
+        crate_names: Vec<String>,
+        overrides: &'a TypeOverrides,
+    ) -> Self {
         let mut defs: HashMap<&str, Vec<DefRef>> = HashMap::new();
         for (file, facts) in files.iter().enumerate() {
             for (idx, def) in facts.types.iter().enumerate() {
@@ -135,6 +142,7 @@ impl<'a> TypeIndex<'a> {
         TypeIndex {
             defs,
             file_crate: crate_of,
+            crate_names,
             overrides,
             memo: RefCell::default(),
         }
@@ -145,21 +153,37 @@ impl<'a> TypeIndex<'a> {
         self.walk(ty, file, &Env::new(), false, true, &mut Vec::new())
     }
 
-    /// Candidate definitions of `name` seen from `file`: same file, else same crate, else all.
-    fn candidates(&self, name: &str, file: usize) -> Vec<DefRef<'a>> {
-        let Some(all) = self.defs.get(name) else {
+    /// Candidate definitions of a type path seen from `file`: those in the same file, else in
+    /// the same crate, else in the crate the path names (`other_crate::Type`), else the one
+    /// definition of that name if it is unique across the scan. Nothing otherwise: a name
+    /// defined in several other crates is not guessed at.
+    fn candidates(&self, segments: &[String], file: usize) -> Vec<DefRef<'a>> {
+        let Some(all) = segments.last().and_then(|n| self.defs.get(n.as_str())) else {
             return Vec::new();
         };
-        let same_file: Vec<_> = all.iter().copied().filter(|d| d.file == file).collect();
+        let pick = |keep: &dyn Fn(&DefRef) -> bool| -> Vec<DefRef<'a>> {
+            all.iter().copied().filter(|d| keep(d)).collect()
+        };
+        let same_file = pick(&|d| d.file == file);
         if !same_file.is_empty() {
             return same_file;
         }
         let krate = self.file_crate[file];
-        let same_crate: Vec<_> = all.iter().copied().filter(|d| d.krate == krate).collect();
+        let same_crate = pick(&|d| d.krate == krate);
         if !same_crate.is_empty() {
             return same_crate;
         }
-        all.clone()
+        if segments.len() > 1 {
+            let named = pick(&|d| self.crate_names.get(d.krate) == Some(&segments[0]));
+            if !named.is_empty() {
+                return named;
+            }
+        }
+        let first = all[0].krate;
+        if all.iter().all(|d| d.krate == first) {
+            return all.clone();
+        }
+        Vec::new()
     }
 
     fn walk(
@@ -237,9 +261,8 @@ impl<'a> TypeIndex<'a> {
         }
         let local_first =
             segments.len() == 1 || matches!(segments[0].as_str(), "crate" | "self" | "super");
-        let name = segments.last().map(String::as_str).unwrap_or_default();
         if local_first
-            && let Some(s) = self.expand_user(name, args, file, env, under_lock, top, visiting)
+            && let Some(s) = self.expand_user(segments, args, file, env, under_lock, top, visiting)
         {
             return s;
         }
@@ -272,7 +295,7 @@ impl<'a> TypeIndex<'a> {
             Some(Known::Transparent) => walk_args(under_lock, visiting),
             Some(Known::Immutable) => Shape::default(),
             None => self
-                .expand_user(name, args, file, env, under_lock, top, visiting)
+                .expand_user(segments, args, file, env, under_lock, top, visiting)
                 .unwrap_or_else(|| {
                     let mut s = walk_args(under_lock, visiting);
                     s.unknown = true;
@@ -285,7 +308,7 @@ impl<'a> TypeIndex<'a> {
     #[allow(clippy::too_many_arguments)]
     fn expand_user(
         &self,
-        name: &str,
+        segments: &[String],
         args: &[TypeExpr],
         file: usize,
         env: &Env,
@@ -293,7 +316,7 @@ impl<'a> TypeIndex<'a> {
         top: bool,
         visiting: &mut Vec<(usize, usize)>,
     ) -> Option<Shape> {
-        let candidates = self.candidates(name, file);
+        let candidates = self.candidates(segments, file);
         if candidates.is_empty() {
             return None;
         }
@@ -384,7 +407,7 @@ mod tests {
             .iter()
             .map(|src| facts::collect(&syn::parse_file(src).unwrap(), src))
             .collect();
-        let index = TypeIndex::new(&facts, vec![0; facts.len()], overrides);
+        let index = TypeIndex::new(&facts, vec![0; facts.len()], vec![String::new()], overrides);
         let mut out = Vec::new();
         for (i, f) in facts.iter().enumerate() {
             for g in &f.globals {
