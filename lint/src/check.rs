@@ -427,6 +427,9 @@ fn apply_suppressions(
     for (file, f) in facts.iter().enumerate() {
         let root = &roots[paths[file].root];
         for (si, s) in f.suppressions.iter().enumerate() {
+            if !root.include_tests && f.in_test_code(s.loc.line) {
+                continue;
+            }
             let text = format!("isolate: allow({})", s.rules.join(", "));
             let meta = |rule: &'static Rule, hit: Hit| {
                 make_finding(

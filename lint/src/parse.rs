@@ -33,7 +33,8 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
     let result = match syn::parse_file(text) {
         Ok(file) => {
             let mut f = facts::collect(&file, text);
-            f.suppressions = facts::scan_suppressions(text);
+            f.suppressions.extend(facts::scan_suppressions(text));
+            f.suppressions.sort_by_key(|s| (s.loc.line, s.loc.column));
             if f.has_candidates() {
                 f.source = Some(Arc::from(text));
             }

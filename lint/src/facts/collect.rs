@@ -7,7 +7,7 @@ use syn::visit::{self, Visit};
 
 use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
 use super::types::{TypeExpr, from_syn};
-use super::{FileFacts, FnFact, Global, GlobalKind, Loc, TypeDef, TypeDefKind};
+use super::{FileFacts, FnFact, Global, GlobalKind, Loc, Suppression, TypeDef, TypeDefKind};
 
 /// Collects the facts of one parsed file. `source` is the text the file was parsed from (for
 /// type snippets).
@@ -104,6 +104,7 @@ impl Collector<'_> {
         attrs: &[syn::Attribute],
     ) {
         let in_test = self.in_test() || attrs.iter().any(is_test_attr);
+        self.push_attr_suppressions(attrs);
         self.facts.globals.push(Global {
             name: name.to_string(),
             kind,
@@ -120,8 +121,62 @@ impl Collector<'_> {
         self.push_global(&item.name, kind, &item.ty, item.start, &item.attrs);
     }
 
-    fn with_test_attrs(&mut self, attrs: &[syn::Attribute], f: impl FnOnce(&mut Self)) {
+    /// `#[isolate::allow(rule, ..., reason = "...")]`: the attribute form of a suppression.
+    /// It sits between the item's first line and its name, so it covers that item.
+    fn push_attr_suppressions(&mut self, attrs: &[syn::Attribute]) {
+        for attr in attrs {
+            let segs: Vec<_> = attr
+                .path()
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            if segs != ["isolate", "allow"] {
+                continue;
+            }
+            let Ok(items) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            let mut rules = Vec::new();
+            let mut reason = None;
+            for meta in items {
+                match meta {
+                    syn::Meta::Path(p) => rules.push(path_string(&p)),
+                    syn::Meta::NameValue(nv) if nv.path.is_ident("reason") => {
+                        if let syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) = &nv.value
+                        {
+                            reason = Some(s.value()).filter(|r| !r.trim().is_empty());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.facts.suppressions.push(Suppression {
+                loc: Loc::of(attr.span()),
+                rules,
+                reason,
+            });
+        }
+    }
+
+    /// Runs `f` with the test depth raised if `attrs` mark test code; `end` is the item's last
+    /// token (its range is recorded as test code).
+    fn with_test_attrs(
+        &mut self,
+        attrs: &[syn::Attribute],
+        end: proc_macro2::Span,
+        f: impl FnOnce(&mut Self),
+    ) {
         let test = attrs.iter().any(is_test_attr);
+        if test {
+            let start = start_line(attrs, end);
+            self.facts.test_ranges.push((start, end.end().line as u32));
+        }
         self.test_depth += usize::from(test);
         f(self);
         self.test_depth -= usize::from(test);
@@ -134,7 +189,8 @@ impl Collector<'_> {
         start: proc_macro2::Span,
         body: &syn::Block,
     ) {
-        self.with_test_attrs(attrs, |c| {
+        self.push_attr_suppressions(attrs);
+        self.with_test_attrs(attrs, body.span(), |c| {
             let name = sig.ident.to_string();
             let qualified = match c.scope.last() {
                 Some(s) if s.starts_with('<') => format!("{}::{name}", s.trim_matches(['<', '>'])),
@@ -205,11 +261,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             item.static_token.span,
             &item.attrs,
         );
-        self.with_test_attrs(&item.attrs, |c| visit::visit_expr(c, &item.expr));
+        self.with_test_attrs(&item.attrs, item.span(), |c| {
+            visit::visit_expr(c, &item.expr)
+        });
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        self.with_test_attrs(&item.attrs, |c| {
+        self.with_test_attrs(&item.attrs, item.span(), |c| {
             c.scope.push(item.ident.to_string());
             visit::visit_item_mod(c, item);
             c.scope.pop();
@@ -238,7 +296,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
         };
-        self.with_test_attrs(&item.attrs, |c| {
+        self.with_test_attrs(&item.attrs, item.span(), |c| {
             c.scope
                 .push(format!("<{}>", self_name.as_deref().unwrap_or("_")));
             visit::visit_item_impl(c, item);
@@ -475,5 +533,19 @@ mod tests {
         assert_eq!(f.fns[0].qualified, "E::instance");
         assert!(f.fns[0].returns_static_ref());
         assert!(f.fns[0].uses.contains(&"I".to_string()));
+        assert_eq!(f.test_ranges, [(2, 2), (3, 3)]);
+    }
+
+    #[test]
+    fn attribute_suppressions() {
+        let f = facts(
+            "#[isolate::allow(static_mut, lazy_singleton, reason = \"legacy\")]\nstatic mut A: u8 = 0;\n\
+             #[isolate::allow(static_mut)] static mut B: u8 = 0;",
+        );
+        assert_eq!(f.suppressions.len(), 2);
+        assert_eq!(f.suppressions[0].rules, ["static_mut", "lazy_singleton"]);
+        assert_eq!(f.suppressions[0].reason.as_deref(), Some("legacy"));
+        assert_eq!(f.suppressions[1].reason, None);
+        assert_eq!(f.suppressions[1].loc.line, 3);
     }
 }

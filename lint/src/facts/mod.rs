@@ -144,11 +144,20 @@ pub struct FileFacts {
     pub types: Vec<TypeDef>,
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<Suppression>,
+    /// Line ranges (inclusive) of test-only items: `#[cfg(test)]` modules, `#[test]` fns.
+    pub test_ranges: Vec<(u32, u32)>,
     /// The source text, kept only when the file may produce a diagnostic that shows a snippet.
     pub source: Option<Arc<str>>,
 }
 
 impl FileFacts {
+    /// Whether `line` lies inside test-only code.
+    pub fn in_test_code(&self, line: u32) -> bool {
+        self.test_ranges
+            .iter()
+            .any(|&(a, b)| a <= line && line <= b)
+    }
+
     /// Whether any fact could turn into a finding (and so the source is worth keeping).
     pub fn has_candidates(&self) -> bool {
         !self.globals.is_empty()
