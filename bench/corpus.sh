@@ -17,7 +17,7 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])
 measure() { # name cmd... -> prints "wall_s max_rss_kb"
   local name=$1; shift
   /usr/bin/time -f '%e %M' -o "$out/$name.time" "$@" >"$out/$name.out" 2>"$out/$name.err" || true
-  cat "$out/$name.time"
+  tail -n 1 "$out/$name.time"
 }
 
 # Warm the page cache once so neither side pays for the first read.
