@@ -372,10 +372,16 @@ fn accessor_findings(
 
 /// Whether suppression `s` covers a finding named on `name_line` whose item starts at
 /// `start_line`: same line, anywhere from just above the item to its name, or above it with
-/// only comments and blank lines in between.
+/// only comments and blank lines in between. A comment after code covers its own line only.
 fn covers(s: &Suppression, start_line: u32, name_line: u32, source: Option<&str>) -> bool {
     let l = s.loc.line;
-    if l == name_line || (l + 1 >= start_line && l < name_line) {
+    if l == name_line {
+        return true;
+    }
+    if s.trailing {
+        return false;
+    }
+    if l + 1 >= start_line && l < name_line {
         return true;
     }
     if l >= start_line {
@@ -512,4 +518,60 @@ fn make_finding(
         bytes: (loc.byte_start, loc.byte_end),
         source: facts.source.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sup(line: u32, trailing: bool) -> Suppression {
+        let loc = Loc {
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 2,
+            byte_start: 0,
+            byte_end: 1,
+        };
+        Suppression {
+            loc,
+            trailing,
+            rules: vec!["static_mut".into()],
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn suppression_reach() {
+        let src = "// isolate: allow(static_mut)\n// more words\n\n#[doc = \"x\"]\nstatic mut A: u8 = 0;\n";
+        // Above the attributes, through comments and a blank line.
+        assert!(covers(&sup(1, false), 4, 5, Some(src)));
+        // Between attributes and the name; at the end of the name line.
+        assert!(covers(&sup(4, false), 4, 5, Some(src)));
+        assert!(covers(&sup(5, true), 4, 5, Some(src)));
+        // A trailing comment on the line above belongs to that line's code.
+        assert!(!covers(&sup(3, true), 4, 5, Some(src)));
+        // Code in between stops it.
+        let src = "// isolate: allow(static_mut)\nfn f() {}\nstatic mut A: u8 = 0;\n";
+        assert!(!covers(&sup(1, false), 3, 3, Some(src)));
+    }
+
+    #[test]
+    fn all_applies_before_specific_rules() {
+        let o = LevelOverrides {
+            allow: vec!["static_mut".into()],
+            warn: vec![],
+            deny: vec!["all".into()],
+        };
+        let order: Vec<_> = o.entries().collect();
+        assert_eq!(order, [("all", Level::Deny), ("static_mut", Level::Allow)]);
+    }
+
+    #[test]
+    fn crate_names_from_directories() {
+        assert_eq!(crate_name("serde-json-1.0.1"), "serde_json");
+        assert_eq!(crate_name("hashbrown-0.14.5"), "hashbrown");
+        assert_eq!(crate_name("tokio-util"), "tokio_util");
+        assert_eq!(crate_name("x-2"), "x_2");
+    }
 }

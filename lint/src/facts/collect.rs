@@ -158,6 +158,7 @@ impl Collector<'_> {
             }
             self.facts.suppressions.push(Suppression {
                 loc: Loc::of(attr.span()),
+                trailing: false,
                 rules,
                 reason,
             });

@@ -133,6 +133,8 @@ impl FnFact {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Suppression {
     pub loc: Loc,
+    /// A comment after code on its line: it covers that line only.
+    pub trailing: bool,
     pub rules: Vec<String>,
     pub reason: Option<String>,
 }

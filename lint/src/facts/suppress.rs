@@ -24,6 +24,7 @@ pub fn scan_suppressions(source: &str) -> Vec<Suppression> {
                     byte_start: (offset + start) as u32,
                     byte_end: (offset + end) as u32,
                 },
+                trailing: !line[..start].trim().is_empty(),
                 rules: s.rules,
                 reason: s.reason,
             });
@@ -92,6 +93,7 @@ mod tests {
         assert_eq!(found[0].rules, ["static_mut", "lazy_singleton"]);
         assert_eq!(found[0].reason.as_deref(), Some("cached once"));
         assert_eq!(found[0].loc.column, 19);
+        assert!(found[0].trailing && !found[1].trailing);
         assert_eq!(found[1].loc.line, 2);
         assert_eq!(found[1].reason, None);
         assert_eq!(found[2].reason, None);
