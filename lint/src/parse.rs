@@ -51,97 +51,11 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
     result
 }
 
-/// The maximum depth of `(`, `[` and `{` outside comments, strings and chars. An
-/// over-estimate is harmless (it only decides whether to refuse the file), so raw strings and
-/// lifetimes are handled just well enough.
-pub fn max_nesting(text: &str) -> usize {
-    let b = text.as_bytes();
-    let (mut i, mut depth, mut max) = (0usize, 0usize, 0usize);
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut level = 1;
-                i += 2;
-                while i < b.len() && level > 0 {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        level += 1;
-                        i += 1;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        level -= 1;
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'r' if matches!(b.get(i + 1), Some(b'"' | b'#'))
-                && (i == 0 || !is_ident(b[i - 1])) =>
-            {
-                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
-                if b.get(i + 1 + hashes) == Some(&b'"') {
-                    let close: Vec<u8> = std::iter::once(b'"')
-                        .chain(std::iter::repeat_n(b'#', hashes))
-                        .collect();
-                    i += 2 + hashes;
-                    while i < b.len() && !b[i..].starts_with(&close) {
-                        i += 1;
-                    }
-                    i += close.len();
-                    continue;
-                }
-            }
-            b'\'' => {
-                // A char literal ('x', '\n', '\u{..}') or a lifetime ('a): skip only the former.
-                if b.get(i + 1) == Some(&b'\\') {
-                    i += 2;
-                    while i < b.len() && b[i] != b'\'' {
-                        i += 1;
-                    }
-                } else if b.get(i + 2) == Some(&b'\'') {
-                    i += 2;
-                }
-            }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    max
-}
-
-fn is_ident(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
+pub use crate::facts::lexer::max_nesting;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nesting_ignores_strings_and_comments() {
-        assert_eq!(max_nesting("fn a() { let s = \"(((\"; // (((\n }"), 1);
-        assert_eq!(
-            max_nesting("fn a() { let s = r#\"{{{\"#; let c = '('; }"),
-            1
-        );
-        assert_eq!(max_nesting("fn a<'a>(x: &'a u8) { [(1)] }"), 3);
-        assert_eq!(max_nesting("/* ( /* ( */ ( */ fn a() {}"), 1);
-    }
 
     #[test]
     fn errors_are_messages() {

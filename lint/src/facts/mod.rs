@@ -5,6 +5,7 @@
 //! the cross-file call graph and entry-point analysis are built from them.
 
 mod collect;
+pub mod lexer;
 mod macros;
 mod suppress;
 pub mod types;

@@ -1,81 +1,77 @@
 //! Suppression comments: `// isolate: allow(rule_a, rule_b) -- reason`.
 //!
-//! syn drops comments, so they are found by scanning the text. A `//` inside a string literal on
-//! the same line could be mistaken for a comment; the marker `isolate: allow(` makes that rare.
+//! syn drops comments, so they are found with the small [`lexer`], which knows where string
+//! literals and block comments are. Doc comments are never suppressions.
 
-use super::{Loc, Suppression};
+use super::{Loc, Suppression, lexer};
 
 const MARKER: &str = "isolate:";
 
 /// Finds every suppression comment in `source`.
 pub fn scan_suppressions(source: &str) -> Vec<Suppression> {
-    let mut out = Vec::new();
-    let mut offset = 0usize;
-    for (idx, line) in source.split_inclusive('\n').enumerate() {
-        if let Some(s) = parse_line(line) {
-            let (start, end) = s.range;
-            let column = line[..start].chars().count() as u32 + 1;
-            out.push(Suppression {
-                loc: Loc {
-                    line: idx as u32 + 1,
-                    column,
-                    end_line: idx as u32 + 1,
-                    end_column: column + line[start..end].chars().count() as u32,
-                    byte_start: (offset + start) as u32,
-                    byte_end: (offset + end) as u32,
-                },
-                trailing: !line[..start].trim().is_empty(),
-                rules: s.rules,
-                reason: s.reason,
-            });
+    let mut comments = Vec::new();
+    lexer::scan(source, |e| {
+        if let lexer::Event::LineComment(r) = e {
+            comments.push(r);
         }
-        offset += line.len();
+    });
+    let mut out = Vec::new();
+    let mut line_no = 1u32;
+    let mut counted_to = 0usize;
+    for range in comments {
+        line_no += source[counted_to..range.start].matches('\n').count() as u32;
+        counted_to = range.start;
+        let line_start = source[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let Some(p) = parse_comment(&source[range.clone()]) else {
+            continue;
+        };
+        let column = source[line_start..range.start].chars().count() as u32 + 1;
+        out.push(Suppression {
+            loc: Loc {
+                line: line_no,
+                column,
+                end_line: line_no,
+                end_column: column + source[range.clone()].chars().count() as u32,
+                byte_start: range.start as u32,
+                byte_end: range.end as u32,
+            },
+            trailing: !source[line_start..range.start].trim().is_empty(),
+            rules: p.rules,
+            reason: p.reason,
+        });
     }
     out
 }
 
 struct Parsed {
-    range: (usize, usize),
     rules: Vec<String>,
     reason: Option<String>,
 }
 
-fn parse_line(line: &str) -> Option<Parsed> {
-    let mut search = 0;
-    while let Some(pos) = line[search..].find("//") {
-        let comment_start = search + pos;
-        let body = line[comment_start..]
-            .trim_start_matches('/')
-            .trim_start_matches('!');
-        let body_start = line.len() - body.len();
-        let trimmed = body.trim_start();
-        if let Some(rest) = trimmed.strip_prefix(MARKER) {
-            let rest = rest.trim_start();
-            let rest = rest.strip_prefix("allow")?.trim_start();
-            let rest = rest.strip_prefix('(')?;
-            let close = rest.find(')')?;
-            let rules = rest[..close]
-                .split(',')
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(String::from)
-                .collect();
-            let after = rest[close + 1..].trim();
-            let reason = after
-                .strip_prefix("--")
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(String::from);
-            let end = line.trim_end().len().max(body_start);
-            return Some(Parsed {
-                range: (comment_start, end),
-                rules,
-                reason,
-            });
-        }
-        search = comment_start + 2;
+/// Parses one `//` comment (the text from the slashes to the end of the line).
+fn parse_comment(comment: &str) -> Option<Parsed> {
+    // Doc comments (`///`, `//!`) describe suppressions; they are not suppressions.
+    if (comment.starts_with("///") && !comment.starts_with("////")) || comment.starts_with("//!") {
+        return None;
     }
-    None
+    let body = comment.trim_start_matches('/').trim_start();
+    let rest = body.strip_prefix(MARKER)?.trim_start();
+    let rest = rest.strip_prefix("allow")?.trim_start();
+    let rest = rest.strip_prefix('(')?;
+    let close = rest.find(')')?;
+    let rules = rest[..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+        .collect();
+    let reason = rest[close + 1..]
+        .trim()
+        .strip_prefix("--")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(String::from);
+    Some(Parsed { rules, reason })
 }
 
 #[cfg(test)]
@@ -87,9 +83,12 @@ mod tests {
         let src = "static A: u8 = 0; // isolate: allow(static_mut, lazy_singleton) -- cached once\n\
                    // isolate: allow(static_mut)\n\
                    // isolate:allow(x) --   \n\
-                   let s = \"no comment here\";\n";
+                   let s = \"no comment here\";\n\
+                   /// `// isolate: allow(x)` in a doc comment\n\
+                   let url = \"http://a\"; // isolate: allow(y) -- after a string\n";
         let found = scan_suppressions(src);
-        assert_eq!(found.len(), 3);
+        assert_eq!(found.len(), 4);
+        assert_eq!(found[3].rules, ["y"]);
         assert_eq!(found[0].rules, ["static_mut", "lazy_singleton"]);
         assert_eq!(found[0].reason.as_deref(), Some("cached once"));
         assert_eq!(found[0].loc.column, 19);
