@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::classify::{TypeIndex, TypeOverrides};
+use crate::classify::{Crates, TypeIndex, TypeOverrides};
 use crate::config::{Config, ConfigFailure};
 use crate::discover::{self, SourcePath, WalkOptions};
 use crate::facts::{FileFacts, Loc, Suppression};
@@ -87,6 +87,8 @@ struct Root {
 /// A finding before suppressions and levels.
 struct Raw {
     rule: &'static Rule,
+    /// A lazily initialised global (only those have singleton accessors).
+    lazy: bool,
     hit: Hit,
     file: usize,
     loc: Loc,
@@ -152,13 +154,13 @@ pub fn check(opts: &CheckOptions) -> Result<Report, CheckError> {
 
     // Resolve across files.
     let (paths, facts): (Vec<SourcePath>, Vec<FileFacts>) = files.into_iter().unzip();
-    let (crate_of, crate_names) = crate_ids(&roots, &paths);
+    let crates = group_crates(&roots, &paths, &facts);
     let overrides = type_overrides(&roots);
-    let index = TypeIndex::new(&facts, crate_of.clone(), crate_names, &overrides);
+    let index = TypeIndex::new(&facts, &crates, &overrides);
 
     // Rules.
     let mut raw = global_findings(&roots, &paths, &facts, &index);
-    raw.extend(accessor_findings(&roots, &paths, &facts, &crate_of, &raw));
+    raw.extend(accessor_findings(&roots, &paths, &facts, &crates.of, &raw));
 
     // Suppressions, then levels.
     let mut report = Report {
@@ -234,38 +236,46 @@ fn resolve_roots(opts: &CheckOptions) -> Result<Vec<Root>, CheckError> {
 }
 
 /// Groups files into crates: everything before the last `src/` component of the relative path
-/// (the root itself for `src/...`). Returns each file's crate id and each crate's import name,
-/// taken from its directory (`serde-json-1.0.1/` -> `serde_json`, the root -> its dir name).
-fn crate_ids(roots: &[Root], paths: &[SourcePath]) -> (Vec<usize>, Vec<String>) {
+/// (the root itself for `src/...`). A crate's import name comes from its directory
+/// (`serde-json-1.0.1/` -> `serde_json`, the root -> its dir name); its module names from the
+/// directories and file stems below `src/` and the `mod` items of its files.
+fn group_crates(roots: &[Root], paths: &[SourcePath], facts: &[FileFacts]) -> Crates {
     let mut ids: HashMap<(usize, &str), usize> = HashMap::new();
-    let mut names = Vec::new();
-    let of = paths
-        .iter()
-        .map(|p| {
-            let key = match p.rel.rfind("src/") {
-                Some(i) if i == 0 || p.rel.as_bytes()[i - 1] == b'/' => &p.rel[..i],
-                _ => "",
+    let mut crates = Crates::default();
+    for (p, f) in paths.iter().zip(facts) {
+        let (key, inner) = match p.rel.rfind("src/") {
+            Some(i) if i == 0 || p.rel.as_bytes()[i - 1] == b'/' => (&p.rel[..i], &p.rel[i + 4..]),
+            _ => ("", p.rel.as_str()),
+        };
+        let id = *ids.entry((p.root, key)).or_insert_with(|| {
+            let dir = key
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            let dir = if dir.is_empty() {
+                let root = std::fs::canonicalize(&roots[p.root].dir).unwrap_or_default();
+                root.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            } else {
+                dir.to_string()
             };
-            *ids.entry((p.root, key)).or_insert_with(|| {
-                let dir = key
-                    .trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default();
-                let dir = if dir.is_empty() {
-                    let root = std::fs::canonicalize(&roots[p.root].dir).unwrap_or_default();
-                    root.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                } else {
-                    dir.to_string()
-                };
-                names.push(crate_name(&dir));
-                names.len() - 1
-            })
-        })
-        .collect();
-    (of, names)
+            crates.names.push(crate_name(&dir));
+            crates.modules.push(HashSet::new());
+            crates.names.len() - 1
+        });
+        crates.of.push(id);
+        let modules = &mut crates.modules[id];
+        for part in inner.split('/') {
+            let stem = part.strip_suffix(".rs").unwrap_or(part);
+            if !matches!(stem, "mod" | "lib" | "main" | "") {
+                modules.insert(stem.to_string());
+            }
+        }
+        modules.extend(f.modules.iter().cloned());
+    }
+    crates
 }
 
 /// `serde-json-1.0.1` -> `serde_json`: drop a version suffix, `-` becomes `_`.
@@ -309,6 +319,7 @@ fn global_findings(
             if let Some((rule, hit)) = rules::check_global(&view) {
                 out.push(Raw {
                     rule,
+                    lazy: view.is_lazy(),
                     hit,
                     file,
                     loc: g.loc,
@@ -322,8 +333,8 @@ fn global_findings(
     out
 }
 
-/// Singleton accessors: fns returning `&'static T` that read a reported global of their own
-/// file, or else of their own crate.
+/// Singleton accessors: fns returning `&'static T` that read a reported lazy global of their
+/// own file, or else of their own crate.
 fn accessor_findings(
     roots: &[Root],
     paths: &[SourcePath],
@@ -333,7 +344,7 @@ fn accessor_findings(
 ) -> Vec<Raw> {
     let mut by_file: HashMap<usize, HashSet<&str>> = HashMap::new();
     let mut by_crate: HashMap<usize, HashSet<&str>> = HashMap::new();
-    for r in found {
+    for r in found.iter().filter(|r| r.lazy) {
         by_file.entry(r.file).or_default().insert(&r.item);
         by_crate
             .entry(crate_of[r.file])
@@ -357,6 +368,7 @@ fn accessor_findings(
             if let Some(global) = global {
                 out.push(Raw {
                     rule: rules::LAZY_SINGLETON,
+                    lazy: false,
                     hit: rules::accessor_hit(func, &global),
                     file,
                     loc: func.loc,
@@ -372,7 +384,8 @@ fn accessor_findings(
 
 /// Whether suppression `s` covers a finding named on `name_line` whose item starts at
 /// `start_line`: same line, anywhere from just above the item to its name, or above it with
-/// only comments and blank lines in between. A comment after code covers its own line only.
+/// only comment lines in between (a blank line ends its reach). A comment after code covers
+/// its own line only.
 fn covers(s: &Suppression, start_line: u32, name_line: u32, source: Option<&str>) -> bool {
     let l = s.loc.line;
     if l == name_line {
@@ -393,10 +406,7 @@ fn covers(s: &Suppression, start_line: u32, name_line: u32, source: Option<&str>
     src.lines()
         .skip(l as usize)
         .take((start_line - l - 1) as usize)
-        .all(|line| {
-            let t = line.trim_start();
-            t.is_empty() || t.starts_with("//")
-        })
+        .all(|line| line.trim_start().starts_with("//"))
 }
 
 fn apply_suppressions(
@@ -543,9 +553,11 @@ mod tests {
 
     #[test]
     fn suppression_reach() {
-        let src = "// isolate: allow(static_mut)\n// more words\n\n#[doc = \"x\"]\nstatic mut A: u8 = 0;\n";
-        // Above the attributes, through comments and a blank line.
+        let src = "// isolate: allow(static_mut)\n// more words\n// more\n#[doc = \"x\"]\nstatic mut A: u8 = 0;\n";
+        // Above the attributes, through comment lines.
         assert!(covers(&sup(1, false), 4, 5, Some(src)));
+        let blank = "// isolate: allow(static_mut)\n\nstatic mut A: u8 = 0;\n";
+        assert!(!covers(&sup(1, false), 3, 3, Some(blank)));
         // Between attributes and the name; at the end of the name line.
         assert!(covers(&sup(4, false), 4, 5, Some(src)));
         assert!(covers(&sup(5, true), 4, 5, Some(src)));

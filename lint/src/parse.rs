@@ -42,7 +42,11 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
         }
         Err(e) => {
             let at = e.span().start();
-            Err(format!("parse error at {}:{}: {e}", at.line, at.column + 1))
+            let mut msg = e.to_string();
+            if msg == "cannot parse string into token stream" {
+                msg = "cannot split into tokens (unbalanced delimiter or invalid token)".into();
+            }
+            Err(format!("parse error at {}:{}: {msg}", at.line, at.column + 1))
         }
     };
     // Spans keep a per-thread copy of every parsed file alive; all positions have been turned

@@ -5,7 +5,7 @@
 pub mod known;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::facts::{FileFacts, TypeDef, TypeDefKind, TypeExpr};
 use known::Known;
@@ -99,6 +99,17 @@ fn suffix_match(a: &[String], b: &[String]) -> bool {
     n > 0 && a[a.len() - n..] == b[b.len() - n..]
 }
 
+/// How the scanned files group into crates.
+#[derive(Debug, Clone, Default)]
+pub struct Crates {
+    /// The crate of each file.
+    pub of: Vec<usize>,
+    /// Each crate's import name.
+    pub names: Vec<String>,
+    /// Each crate's module names (from file paths and `mod` items).
+    pub modules: Vec<HashSet<String>>,
+}
+
 #[derive(Clone, Copy)]
 struct DefRef<'a> {
     file: usize,
@@ -114,35 +125,32 @@ pub struct TypeIndex<'a> {
     defs: HashMap<&'a str, Vec<DefRef<'a>>>,
     file_crate: Vec<usize>,
     crate_names: Vec<String>,
+    crate_modules: Vec<HashSet<String>>,
     overrides: &'a TypeOverrides,
     memo: RefCell<HashMap<(usize, usize, bool, bool), Shape>>,
 }
 
 impl<'a> TypeIndex<'a> {
-    /// Indexes the type definitions of `files`. `crate_of[i]` is the crate of file `i` and
-    /// `crate_names[c]` the name crate `c` is imported by (`my_crate`), so that a name defined in
-    /// several crates resolves to the right one.
-    pub fn new(
-        files: &'a [FileFacts],
-        crate_of: Vec<usize>,
-        crate_names: Vec<String>,
-        overrides: &'a TypeOverrides,
-    ) -> Self {
+    /// Indexes the type definitions of `files`. `crates.of[i]` is the crate of file `i`,
+    /// `crates.names[c]` the name crate `c` is imported by (`my_crate`) and `crates.modules[c]`
+    /// its module names, so that a name defined in several crates resolves to the right one.
+    pub fn new(files: &'a [FileFacts], crates: &Crates, overrides: &'a TypeOverrides) -> Self {
         let mut defs: HashMap<&str, Vec<DefRef>> = HashMap::new();
         for (file, facts) in files.iter().enumerate() {
             for (idx, def) in facts.types.iter().enumerate() {
                 defs.entry(def.name.as_str()).or_default().push(DefRef {
                     file,
                     idx,
-                    krate: crate_of[file],
+                    krate: crates.of[file],
                     def,
                 });
             }
         }
         TypeIndex {
             defs,
-            file_crate: crate_of,
-            crate_names,
+            file_crate: crates.of.clone(),
+            crate_names: crates.names.clone(),
+            crate_modules: crates.modules.clone(),
             overrides,
             memo: RefCell::default(),
         }
@@ -153,10 +161,12 @@ impl<'a> TypeIndex<'a> {
         self.walk(ty, file, &Env::new(), false, true, &mut Vec::new())
     }
 
-    /// Candidate definitions of a type path seen from `file`: those in the same file, else in
-    /// the same crate, else in the crate the path names (`other_crate::Type`), else the one
-    /// definition of that name if it is unique across the scan. Nothing otherwise: a name
-    /// defined in several other crates is not guessed at.
+    /// Candidate definitions of a type path seen from `file`. A path that starts in this crate
+    /// (a bare name, `crate::`/`self::`/`super::`, or one of the crate's module names) finds the
+    /// definitions in the same file, else in the same crate, else - for a bare name, as a glob
+    /// import from a sibling crate would leave it - the one definition of that name if it is
+    /// unique across the scan. A path that starts with a scanned crate's name finds that crate's.
+    /// Anything else (`std::`, `reqwest::`) is not a user type.
     fn candidates(&self, segments: &[String], file: usize) -> Vec<DefRef<'a>> {
         let Some(all) = segments.last().and_then(|n| self.defs.get(n.as_str())) else {
             return Vec::new();
@@ -164,26 +174,31 @@ impl<'a> TypeIndex<'a> {
         let pick = |keep: &dyn Fn(&DefRef) -> bool| -> Vec<DefRef<'a>> {
             all.iter().copied().filter(|d| keep(d)).collect()
         };
-        let same_file = pick(&|d| d.file == file);
-        if !same_file.is_empty() {
-            return same_file;
-        }
         let krate = self.file_crate[file];
-        let same_crate = pick(&|d| d.krate == krate);
-        if !same_crate.is_empty() {
-            return same_crate;
-        }
-        if segments.len() > 1 {
-            let named = pick(&|d| self.crate_names.get(d.krate) == Some(&segments[0]));
-            if !named.is_empty() {
-                return named;
+        let first = segments[0].as_str();
+        let local = segments.len() == 1
+            || matches!(first, "crate" | "self" | "super")
+            || self
+                .crate_modules
+                .get(krate)
+                .is_some_and(|m| m.contains(first));
+        if local {
+            let same_file = pick(&|d| d.file == file);
+            if !same_file.is_empty() {
+                return same_file;
             }
+            let same_crate = pick(&|d| d.krate == krate);
+            if !same_crate.is_empty() || segments.len() > 1 {
+                return same_crate;
+            }
+            let only = all[0].krate;
+            return if all.iter().all(|d| d.krate == only) {
+                all.clone()
+            } else {
+                Vec::new()
+            };
         }
-        let first = all[0].krate;
-        if all.iter().all(|d| d.krate == first) {
-            return all.clone();
-        }
-        Vec::new()
+        pick(&|d| self.crate_names.get(d.krate).is_some_and(|n| n == first))
     }
 
     fn walk(
@@ -407,7 +422,12 @@ mod tests {
             .iter()
             .map(|src| facts::collect(&syn::parse_file(src).unwrap(), src))
             .collect();
-        let index = TypeIndex::new(&facts, vec![0; facts.len()], vec![String::new()], overrides);
+        let crates = Crates {
+            of: vec![0; facts.len()],
+            names: vec![String::new()],
+            modules: vec![HashSet::new()],
+        };
+        let index = TypeIndex::new(&facts, &crates, overrides);
         let mut out = Vec::new();
         for (i, f) in facts.iter().enumerate() {
             for g in &f.globals {

@@ -44,10 +44,17 @@ pub fn collect(file: &syn::File, source: &str) -> FileFacts {
 /// Replaces an imported leading segment with the path it was imported from
 /// (`M` -> `std::sync::Mutex` after `use std::sync::Mutex as M`).
 fn resolve_import(imports: &HashMap<String, Vec<String>>, segments: &mut Vec<String>) {
-    if segments
-        .first()
-        .is_some_and(|s| s == "crate" || s == "self" || s == "super")
-    {
+    let relative = segments
+        .iter()
+        .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))
+        .count();
+    if relative > 0 {
+        // `super::super::Name` naming an import of this file (imports are file-wide here).
+        if let [name] = &segments[relative..]
+            && let Some(full) = imports.get(name)
+        {
+            *segments = full.clone();
+        }
         return;
     }
     if let Some(full) = segments.first().and_then(|first| imports.get(first)) {
@@ -268,6 +275,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        self.facts.modules.push(item.ident.to_string());
         self.with_test_attrs(&item.attrs, item.span(), |c| {
             c.scope.push(item.ident.to_string());
             visit::visit_item_mod(c, item);

@@ -147,6 +147,8 @@ pub struct FileFacts {
     pub types: Vec<TypeDef>,
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<Suppression>,
+    /// Names of the inline and out-of-line modules declared in the file (`mod a;`, `mod b {}`).
+    pub modules: Vec<String>,
     /// Line ranges (inclusive) of test-only items: `#[cfg(test)]` modules, `#[test]` fns.
     pub test_ranges: Vec<(u32, u32)>,
     /// The source text, kept only when the file may produce a diagnostic that shows a snippet.
