@@ -46,7 +46,11 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
             if msg == "cannot parse string into token stream" {
                 msg = "cannot split into tokens (unbalanced delimiter or invalid token)".into();
             }
-            Err(format!("parse error at {}:{}: {msg}", at.line, at.column + 1))
+            Err(format!(
+                "parse error at {}:{}: {msg}",
+                at.line,
+                at.column + 1
+            ))
         }
     };
     // Spans keep a per-thread copy of every parsed file alive; all positions have been turned

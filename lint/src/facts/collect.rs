@@ -354,6 +354,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         add_use_tree(&mut self.imports, &mut prefix, &item.tree);
     }
 
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        self.with_test_attrs(&item.attrs, item.span(), |c| {
+            visit::visit_item_macro(c, item)
+        });
+    }
+
+    fn visit_stmt_macro(&mut self, stmt: &'ast syn::StmtMacro) {
+        self.with_test_attrs(&stmt.attrs, stmt.span(), |c| {
+            visit::visit_stmt_macro(c, stmt)
+        });
+    }
+
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         let Some(last) = mac.path.segments.last() else {
             return;
@@ -523,7 +535,8 @@ mod tests {
             "impl E { fn instance() -> &'static E { static I: OnceLock<E> = OnceLock::new(); I.get_or_init(E::new) } }
              #[cfg(test)] mod tests { static mut T: u8 = 0; }
              #[cfg(all(test, unix))] static U: u8 = 0;
-             #[cfg(not(test))] static V: u8 = 0;",
+             #[cfg(not(test))] static V: u8 = 0;
+             fn f() { #[cfg(all(test, loom))] lazy_static! { static ref W: u8 = 1; } }",
         );
         let names: Vec<_> = f
             .globals
@@ -536,13 +549,14 @@ mod tests {
                 ("I", false, "<E>::instance"),
                 ("T", true, "tests"),
                 ("U", true, ""),
-                ("V", false, "")
+                ("V", false, ""),
+                ("W", true, "f")
             ]
         );
         assert_eq!(f.fns[0].qualified, "E::instance");
         assert!(f.fns[0].returns_static_ref());
         assert!(f.fns[0].uses.contains(&"I".to_string()));
-        assert_eq!(f.test_ranges, [(2, 2), (3, 3)]);
+        assert_eq!(f.test_ranges, [(2, 2), (3, 3), (5, 5)]);
     }
 
     #[test]
