@@ -1,0 +1,86 @@
+//! Reading and parsing one file into facts. Runs on worker threads with large stacks; every
+//! failure becomes a message, never a panic.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::facts::{self, FileFacts};
+
+/// Deeper bracket nesting than this is refused before parsing: syn's recursive descent would
+/// need an unbounded stack for it, and no hand-written code nests this deep.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Reads, parses and collects the facts of one file.
+pub fn parse_file(path: &Path) -> Result<FileFacts, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    parse_source(&text)
+}
+
+/// Parses source text into facts (used for files and, later, for unsaved editor buffers).
+pub fn parse_source(text: &str) -> Result<FileFacts, String> {
+    let depth = max_nesting(text);
+    if depth > MAX_NESTING {
+        return Err(format!(
+            "nesting too deep to parse safely ({depth} levels of brackets, limit {MAX_NESTING})"
+        ));
+    }
+    let result = match syn::parse_file(text) {
+        Ok(file) => {
+            let mut f = facts::collect(&file, text);
+            f.suppressions.extend(facts::scan_suppressions(text));
+            f.suppressions.sort_by_key(|s| (s.loc.line, s.loc.column));
+            if f.has_candidates() {
+                f.source = Some(Arc::from(text));
+            }
+            Ok(f)
+        }
+        Err(e) => {
+            let at = e.span().start();
+            let mut msg = e.to_string();
+            if msg == "cannot parse string into token stream" {
+                msg = "cannot split into tokens (unbalanced delimiter or invalid token)".into();
+            }
+            Err(format!(
+                "parse error at {}:{}: {msg}",
+                at.line,
+                at.column + 1
+            ))
+        }
+    };
+    // Spans keep a per-thread copy of every parsed file alive; all positions have been turned
+    // into numbers by now, so release it before the next file.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+pub use crate::facts::lexer::max_nesting;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_messages() {
+        let deep = format!(
+            "fn a() {{ let x = {}1{}; }}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        assert!(
+            parse_source(&deep)
+                .unwrap_err()
+                .contains("nesting too deep")
+        );
+        assert!(
+            parse_source("fn (")
+                .unwrap_err()
+                .starts_with("parse error at 1:")
+        );
+    }
+}
