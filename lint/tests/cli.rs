@@ -891,3 +891,112 @@ fn scanning_a_tests_directory_itself_lints_it() {
         vec!["INTEGRATION"]
     );
 }
+
+// ---------------------------------------------------------------- more edges
+
+#[test]
+fn default_path_is_the_current_directory() {
+    let dir = temp_tree(&[("src/lib.rs", ONE_ERROR)]);
+    let out = run_in(Some(dir.path()), &["check", "--format", "json"]);
+    out.assert_code(1);
+    assert_eq!(out.json()["findings"][0]["file"], "src/lib.rs");
+}
+
+#[test]
+fn human_summary_for_a_clean_tree() {
+    let dir = temp_tree(&[("src/lib.rs", CLEAN), ("src/more.rs", CLEAN)]);
+    let out = run(&["check", s(dir.path())]);
+    out.assert_code(0);
+    assert_eq!(
+        summary_counts(&out.all_output()),
+        Some([0, 0, 2, 0]),
+        "{}",
+        out.all_output()
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let help = run(&["--help"]);
+    help.assert_code(0);
+    for word in ["check", "rules", "explain"] {
+        assert!(
+            help.stdout.contains(word),
+            "--help lacks `{word}`:\n{}",
+            help.stdout
+        );
+    }
+    let check_help = run(&["check", "--help"]);
+    check_help.assert_code(0);
+    for flag in [
+        "--format",
+        "--config",
+        "--include-tests",
+        "--deny",
+        "--jobs",
+        "--quiet",
+    ] {
+        assert!(
+            check_help.stdout.contains(flag),
+            "check --help lacks {flag}"
+        );
+    }
+    let version = run(&["--version"]);
+    version.assert_code(0);
+    assert!(
+        version.stdout.contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        version.stdout
+    );
+}
+
+#[test]
+fn a_file_path_that_is_not_rust_exits_2() {
+    let dir = temp_tree(&[("notes.txt", "static mut X: u8 = 0;\n")]);
+    check_json(&dir.path().join("notes.txt"), &[]).assert_code(2);
+}
+
+#[test]
+fn crlf_line_endings_keep_line_numbers() {
+    let dir = temp_tree(&[(
+        "src/lib.rs",
+        "// windows line endings\r\n\r\npub static mut COUNTER: u32 = 0;\r\n",
+    )]);
+    let out = check_json(dir.path(), &[]);
+    out.assert_code(1);
+    let doc = out.json();
+    assert_eq!(doc["findings"][0]["line"], 3, "{doc}");
+    assert_eq!(doc["findings"][0]["column"], 16, "{doc}");
+    assert_eq!(doc["findings"][0]["item"], "COUNTER", "{doc}");
+}
+
+#[test]
+fn byte_order_mark_is_accepted() {
+    let dir = temp_tree(&[("src/lib.rs", "\u{feff}pub static mut COUNTER: u32 = 0;\n")]);
+    let out = check_json(dir.path(), &[]);
+    out.assert_code(1);
+    let doc = out.json();
+    assert!(error_files(&doc).is_empty(), "{doc}");
+    assert_eq!(doc["findings"][0]["line"], 1, "{doc}");
+    assert_eq!(doc["findings"][0]["item"], "COUNTER", "{doc}");
+}
+
+#[test]
+fn include_tests_flag_and_config_agree() {
+    let files: &[(&str, &str)] = &[
+        ("src/lib.rs", "pub static mut KEPT: u8 = 0;\n"),
+        ("tests/api.rs", "static mut INTEGRATION: u8 = 0;\n"),
+    ];
+    let by_flag = temp_tree(files);
+    let by_config = temp_tree(files);
+    common::write_tree(
+        by_config.path(),
+        &[("isolate.toml", "include_tests = true\n")],
+    );
+    let expected = vec!["INTEGRATION".to_owned(), "KEPT".to_owned()];
+    assert_eq!(
+        scanned_items(by_flag.path(), &["--include-tests"]),
+        expected
+    );
+    assert_eq!(scanned_items(by_config.path(), &[]), expected);
+}
