@@ -189,8 +189,11 @@ fn evict_idle(state: &mut State, max_users: usize) {
         .filter(|(_, e)| e.counters.in_flight == 0)
         .map(|(k, e)| (e.last_used, k.clone()))
         .collect();
-    idle.sort_unstable_by_key(|(t, _)| *t);
-    for (_, user) in idle.into_iter().take(excess) {
+    if idle.len() > excess {
+        idle.select_nth_unstable_by_key(excess, |(t, _)| *t);
+        idle.truncate(excess);
+    }
+    for (_, user) in idle {
         state.users.remove(&user);
     }
 }
