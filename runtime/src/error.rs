@@ -131,6 +131,9 @@ pub enum EmitError {
         /// The buffer's capacity.
         capacity: usize,
     },
+    /// The emitter streams to a channel whose receiver has been dropped (e.g. the client left).
+    #[error("event receiver is gone")]
+    Closed,
     /// The event kind is empty, too long or contains control characters.
     #[error("invalid event kind: {reason}")]
     InvalidKind {
