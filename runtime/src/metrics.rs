@@ -27,6 +27,14 @@ pub enum Outcome {
 /// `failed` counts every request that did not complete, so when nothing is in flight
 /// `created == completed + failed`; `timed_out`, `cancelled`, `rejected` and `panicked` break
 /// `failed` down (the remainder failed for other reasons, such as a duplicate run id).
+///
+/// ```
+/// use isolate::{MetricsSnapshot, Runtime};
+///
+/// let m: MetricsSnapshot = Runtime::default().metrics();
+/// assert_eq!(m, MetricsSnapshot::default());
+/// assert_eq!(m.created, m.completed + m.failed + m.in_flight);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MetricsSnapshot {
     /// Requests handed to the runtime.

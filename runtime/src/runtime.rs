@@ -284,6 +284,37 @@ impl Runtime {
     }
 
     /// `user`'s own active runs, sorted by run id.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use isolate::{Occupancy, RequestContext, RunError, RunId, Runtime, ThreadId, UserId};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::default();
+    /// let alice = UserId::new("alice")?;
+    /// let ctx = RequestContext::builder(alice.clone(), ThreadId::new("t-1")?, RunId::new("r-1")?)
+    ///     .build()?;
+    /// let result = runtime
+    ///     .run(ctx, async |scope| {
+    ///         let me = scope.context().user_id();
+    ///         let mine = runtime.active_runs(me);
+    ///         assert_eq!(mine.len(), 1);
+    ///         assert!(mine[0].executing);
+    ///         // Bob sees nothing of alice's, and cannot cancel it.
+    ///         let bob = UserId::new("bob").unwrap();
+    ///         assert!(runtime.active_runs(&bob).is_empty());
+    ///         assert!(!runtime.cancel(&bob, &mine[0].run_id));
+    ///         // Alice can.
+    ///         assert!(runtime.cancel(me, &mine[0].run_id));
+    ///         tokio::time::sleep(Duration::from_secs(1)).await;
+    ///     })
+    ///     .await;
+    /// assert_eq!(result, Err(RunError::Cancelled));
+    /// assert_eq!(runtime.occupancy(), Occupancy::default()); // nothing left behind
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn active_runs(&self, user: &UserId) -> Vec<RunInfo> {
         self.inner
             .registry
