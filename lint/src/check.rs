@@ -66,8 +66,8 @@ pub enum CheckError {
     UnknownRule(String),
     #[error("no .rs files found under {0}")]
     NoFiles(String),
-    #[error("none of the {0} .rs files found could be parsed")]
-    NothingParsed(usize),
+    #[error("not a Rust source file (expected a directory or a .rs file): {0}")]
+    NotRust(PathBuf),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Config(#[from] ConfigFailure),
@@ -148,10 +148,6 @@ pub fn check(opts: &CheckOptions) -> Result<Report, CheckError> {
             }),
         }
     }
-    if files.is_empty() {
-        return Err(CheckError::NothingParsed(errors.len()));
-    }
-
     // Resolve across files.
     let (paths, facts): (Vec<SourcePath>, Vec<FileFacts>) = files.into_iter().unzip();
     let crates = group_crates(&roots, &paths, &facts);
@@ -200,6 +196,8 @@ fn resolve_roots(opts: &CheckOptions) -> Result<Vec<Root>, CheckError> {
         let meta = std::fs::metadata(p).map_err(|_| CheckError::PathNotFound(p.clone()))?;
         let (dir, file) = if meta.is_dir() {
             (p.clone(), None)
+        } else if p.extension().is_none_or(|x| x != "rs") {
+            return Err(CheckError::NotRust(p.clone()));
         } else {
             let parent = p
                 .parent()
@@ -266,14 +264,16 @@ fn group_crates(roots: &[Root], paths: &[SourcePath], facts: &[FileFacts]) -> Cr
             crates.names.len() - 1
         });
         crates.of.push(id);
+        let file_modules: Vec<String> = inner
+            .split('/')
+            .map(|part| part.strip_suffix(".rs").unwrap_or(part))
+            .filter(|stem| !matches!(*stem, "mod" | "lib" | "main" | ""))
+            .map(String::from)
+            .collect();
         let modules = &mut crates.modules[id];
-        for part in inner.split('/') {
-            let stem = part.strip_suffix(".rs").unwrap_or(part);
-            if !matches!(stem, "mod" | "lib" | "main" | "") {
-                modules.insert(stem.to_string());
-            }
-        }
+        modules.extend(file_modules.iter().cloned());
         modules.extend(f.modules.iter().cloned());
+        crates.file_modules.push(file_modules);
     }
     crates
 }

@@ -1003,11 +1003,12 @@ fn include_tests_flag_and_config_agree() {
 
 #[test]
 fn a_lone_unparsable_file_is_an_entry_in_errors() {
-    // A `.rs` file was found, so this is not the "no .rs file" usage error: the file goes
-    // to `errors` like any other unparsable file, and there is no error-level finding.
+    // The file goes to `errors` like any other unparsable file, but a scan in which nothing
+    // could be parsed saw nothing, and a scan that sees nothing must not pass: exit 2, with
+    // the full JSON report still on stdout.
     let dir = temp_tree(&[("src/lib.rs", "pub fn half_written( {\n")]);
     let out = check_json(dir.path(), &[]);
-    out.assert_code(0);
+    out.assert_code(2);
     let doc = out.json();
     assert_eq!(error_files(&doc), vec!["src/lib.rs"], "{doc}");
     assert!(briefs(&doc, "findings").is_empty(), "{doc}");

@@ -108,6 +108,8 @@ pub struct Crates {
     pub names: Vec<String>,
     /// Each crate's module names (from file paths and `mod` items).
     pub modules: Vec<HashSet<String>>,
+    /// Each file's module path within its crate (`src/tz/db/mod.rs` -> `["tz", "db"]`).
+    pub file_modules: Vec<Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -118,12 +120,26 @@ struct DefRef<'a> {
     def: &'a TypeDef,
 }
 
+impl DefRef<'_> {
+    /// Whether the definition's module path (file modules, then inline modules) ends with
+    /// `modules`.
+    fn in_module(&self, file_modules: &[String], modules: &[String]) -> bool {
+        let path: Vec<&String> = file_modules.iter().chain(&self.def.modules).collect();
+        path.len() >= modules.len()
+            && path[path.len() - modules.len()..]
+                .iter()
+                .zip(modules)
+                .all(|(a, b)| *a == b)
+    }
+}
+
 type Env = HashMap<String, Option<TypeExpr>>;
 
 /// Classifies types against every user type definition of the scan.
 pub struct TypeIndex<'a> {
     defs: HashMap<&'a str, Vec<DefRef<'a>>>,
     file_crate: Vec<usize>,
+    file_modules: Vec<Vec<String>>,
     crate_names: Vec<String>,
     crate_modules: Vec<HashSet<String>>,
     overrides: &'a TypeOverrides,
@@ -149,6 +165,7 @@ impl<'a> TypeIndex<'a> {
         TypeIndex {
             defs,
             file_crate: crates.of.clone(),
+            file_modules: crates.file_modules.clone(),
             crate_names: crates.names.clone(),
             crate_modules: crates.modules.clone(),
             overrides,
@@ -182,6 +199,31 @@ impl<'a> TypeIndex<'a> {
                 .crate_modules
                 .get(krate)
                 .is_some_and(|m| m.contains(first));
+        // The modules the path names, if any: `crate::api::State` -> `api`.
+        let skip = segments
+            .iter()
+            .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))
+            .count()
+            .max(usize::from(!local));
+        let modules = &segments[skip.min(segments.len() - 1)..segments.len() - 1];
+        let in_crate = |k: usize| -> Vec<DefRef<'a>> {
+            let defs = pick(&|d| d.krate == k);
+            if modules.is_empty() {
+                return defs;
+            }
+            let exact: Vec<_> = defs
+                .iter()
+                .copied()
+                .filter(|d| d.in_module(&self.file_modules[d.file], modules))
+                .collect();
+            if exact.is_empty() { defs } else { exact }
+        };
+        if local && !modules.is_empty() {
+            let by_module = in_crate(krate);
+            if !by_module.is_empty() {
+                return by_module;
+            }
+        }
         if local {
             let same_file = pick(&|d| d.file == file);
             if !same_file.is_empty() {
@@ -198,7 +240,10 @@ impl<'a> TypeIndex<'a> {
                 Vec::new()
             };
         }
-        pick(&|d| self.crate_names.get(d.krate).is_some_and(|n| n == first))
+        match self.crate_names.iter().position(|n| n == first) {
+            Some(k) => in_crate(k),
+            None => Vec::new(),
+        }
     }
 
     fn walk(
@@ -426,6 +471,7 @@ mod tests {
             of: vec![0; facts.len()],
             names: vec![String::new()],
             modules: vec![HashSet::new()],
+            file_modules: vec![Vec::new(); facts.len()],
         };
         let index = TypeIndex::new(&facts, &crates, overrides);
         let mut out = Vec::new();

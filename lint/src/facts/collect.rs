@@ -19,6 +19,7 @@ pub fn collect(file: &syn::File, source: &str) -> FileFacts {
         scope: Vec::new(),
         test_depth: 0,
         fn_stack: Vec::new(),
+        module_stack: Vec::new(),
     };
     c.visit_file(file);
     let Collector {
@@ -78,6 +79,7 @@ struct Collector<'s> {
     scope: Vec<String>,
     test_depth: usize,
     fn_stack: Vec<FnFrame>,
+    module_stack: Vec<String>,
 }
 
 impl Collector<'_> {
@@ -247,6 +249,7 @@ impl Collector<'_> {
                 .type_params()
                 .map(|p| p.ident.to_string())
                 .collect(),
+            modules: self.module_stack.clone(),
             fields,
         });
     }
@@ -278,7 +281,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.facts.modules.push(item.ident.to_string());
         self.with_test_attrs(&item.attrs, item.span(), |c| {
             c.scope.push(item.ident.to_string());
+            c.module_stack.push(item.ident.to_string());
             visit::visit_item_mod(c, item);
+            c.module_stack.pop();
             c.scope.pop();
         });
     }

@@ -92,6 +92,8 @@ pub struct TypeDef {
     pub kind: TypeDefKind,
     /// Generic type parameter names, in order.
     pub params: Vec<String>,
+    /// The inline modules it is declared in, outermost first.
+    pub modules: Vec<String>,
     /// Field types (all variants for an enum); the aliased type for an alias.
     pub fields: Vec<TypeExpr>,
 }

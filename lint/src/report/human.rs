@@ -91,6 +91,13 @@ pub fn render(report: &Report, color: bool, quiet: bool) -> String {
             let _ = writeln!(out, "warning: could not lint {}: {}", e.file, e.message);
         }
     }
+    if report.files_scanned == 0 {
+        let _ = writeln!(
+            out,
+            "error: none of the {} .rs files found could be parsed",
+            report.errors.len()
+        );
+    }
     if !quiet {
         let _ = writeln!(out, "{}", summary_line(report));
     }

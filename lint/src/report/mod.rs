@@ -72,8 +72,13 @@ impl Report {
         self.findings.iter().filter(|f| f.level == level).count()
     }
 
-    /// The process exit code: 1 if any error-level finding, else 0.
+    /// The process exit code: 2 if no file could be parsed (a scan that saw nothing must not
+    /// pass), else 1 if any error-level finding, else 0.
     pub fn exit_code(&self) -> i32 {
-        i32::from(self.count(Severity::Error) > 0)
+        if self.files_scanned == 0 {
+            2
+        } else {
+            i32::from(self.count(Severity::Error) > 0)
+        }
     }
 }
