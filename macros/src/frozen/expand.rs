@@ -8,14 +8,12 @@ use syn::spanned::Spanned;
 pub fn expand(plan: &FrozenPlan) -> TokenStream {
     let ident = &plan.ident;
     let (impl_generics, type_generics, where_clause) = plan.generics.split_for_impl();
-    let bounds = plan
-        .bounded
-        .iter()
-        .map(|ty| quote_spanned!(ty.span()=> #ty: ::isolate::Frozen,));
-    let own_predicates = where_clause.map(|clause| {
-        let predicates = &clause.predicates;
-        quote!(#predicates,)
-    });
+    let mut bounded = plan.generics.clone();
+    let predicates = &mut bounded.make_where_clause().predicates;
+    for ty in &plan.bounded {
+        predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: ::isolate::Frozen));
+    }
+    let (_, _, impl_where_clause) = bounded.split_for_impl();
     let assertions = plan
         .asserted
         .iter()
@@ -25,9 +23,7 @@ pub fn expand(plan: &FrozenPlan) -> TokenStream {
         // through the assertions in the block after this impl, which fail to compile otherwise.
         #[automatically_derived]
         unsafe impl #impl_generics ::isolate::Frozen for #ident #type_generics
-        where
-            #own_predicates
-            #(#bounds)*
+        #impl_where_clause
         {
         }
 
