@@ -1,5 +1,35 @@
 //! The `isolate` runtime: every request gets its own context and its own mutable state.
+//!
+//! - [`ids`]: validated [`UserId`], [`ThreadId`], [`RunId`], [`RequestId`] (placeholders such as
+//!   `"default"` or `"test_1"` are rejected).
+//! - [`context`]: [`RequestContext`], the immutable identity of one request, and its children.
+//! - [`scope`]: [`RequestScope`], what one request owns (context, emitter, cancellation,
+//!   cleanups), lent out as `&RequestScope`.
+//! - [`emitter`]: [`EventEmitter`], per-request events stamped with the request's ids.
+//! - [`error`]: [`ContextError`], [`RunError`], [`EmitError`].
+//!
+//! Under `--cfg loom` only the tokio-free core is compiled (ids, context, errors and the
+//! model-checked synchronisation), so it can be checked with loom.
 
+pub mod context;
+#[cfg(not(loom))]
+pub mod emitter;
+pub mod error;
+pub mod ids;
+#[cfg(not(loom))]
+pub mod scope;
+
+pub use context::{RequestContext, RequestContextBuilder};
+#[cfg(not(loom))]
+pub use emitter::{Event, EventEmitter};
+pub use error::{ContextError, EmitError, LimitKind, RunError};
+pub use ids::{IdKind, RequestId, RunId, ThreadId, UserId};
+#[cfg(not(loom))]
+pub use scope::{CancellationToken, RequestScope};
+
+// -- runtime (runtime-core branch) --
+
+// -- frozen & factories (macros branch) --
 // ---- begin: frozen dependencies and per-request factories (branch `macros`) ----
 // Lets the derives' `::isolate::...` paths resolve inside this crate too.
 extern crate self as isolate;

@@ -1,0 +1,140 @@
+//! Error types: [`ContextError`] (building ids and contexts), [`RunError`] (running a request)
+//! and [`EmitError`] (emitting an event).
+
+use std::time::Duration;
+
+use crate::ids::{IdKind, RunId};
+
+/// Why an id, a context or a child context could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContextError {
+    /// The id was empty (or only whitespace).
+    #[error("{kind} is empty")]
+    EmptyId {
+        /// Which id.
+        kind: IdKind,
+    },
+    /// The id is longer than [`MAX_ID_LEN`](crate::ids::MAX_ID_LEN) bytes.
+    #[error("{kind} is too long: {len} bytes, at most {max} allowed")]
+    IdTooLong {
+        /// Which id.
+        kind: IdKind,
+        /// Its length in bytes, after trimming.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The id contains a control character (newline, NUL, escape, ...).
+    #[error("{kind} contains a control character")]
+    ControlCharacter {
+        /// Which id.
+        kind: IdKind,
+    },
+    /// The id is a placeholder such as `none`, `default`, `test_1` rather than a real identifier.
+    #[error("{kind} `{value}` is a placeholder, not a real identifier")]
+    PlaceholderId {
+        /// Which id.
+        kind: IdKind,
+        /// The rejected (trimmed) value.
+        value: String,
+    },
+    /// A metadata key is reserved for the runtime (`user_id`, `run_id`, `isolate.*`, ...).
+    #[error("metadata key `{key}` is reserved for the runtime")]
+    ReservedMetadataKey {
+        /// The rejected key.
+        key: String,
+    },
+    /// A metadata entry is malformed (empty key, too long, control characters, too many entries).
+    #[error("invalid metadata entry `{key}`: {reason}")]
+    InvalidMetadata {
+        /// The offending key (possibly truncated for display).
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The operation name given to [`RequestContext::child`](crate::RequestContext::child) is
+    /// malformed.
+    #[error("invalid operation name: {reason}")]
+    InvalidOperation {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// [`RequestContext::child`](crate::RequestContext::child) was called on a context that is
+    /// already at the maximum depth.
+    #[error("context nesting deeper than {max} levels")]
+    DepthLimitExceeded {
+        /// The maximum depth ([`MAX_DEPTH`](crate::context::MAX_DEPTH)).
+        max: u32,
+    },
+}
+
+/// Which concurrency limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitKind {
+    /// The per-user limit: this user already has that many runs executing.
+    PerUser {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The global limit: the whole runtime already has that many runs executing.
+    Global {
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+impl std::fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LimitKind::PerUser { limit } => write!(f, "per-user limit of {limit} concurrent runs"),
+            LimitKind::Global { limit } => write!(f, "global limit of {limit} concurrent runs"),
+        }
+    }
+}
+
+/// Why a request run by the [`Runtime`](crate::Runtime) did not produce a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A concurrency limit was reached and the overflow policy is `Reject`.
+    #[error("request rejected: {0} reached")]
+    Rejected(LimitKind),
+    /// The request did not finish (including any wait for a permit) within its timeout.
+    #[error("request timed out after {0:?}")]
+    TimedOut(Duration),
+    /// The request was cancelled through [`Runtime::cancel`](crate::Runtime::cancel), runtime
+    /// shutdown, or its own cancellation token.
+    #[error("request cancelled")]
+    Cancelled,
+    /// The request panicked; the panic was contained and only this request failed.
+    #[error("request panicked: {message}")]
+    Panicked {
+        /// The panic payload if it was a string, otherwise a generic note.
+        message: String,
+    },
+    /// A run with the same id is already active for this user (the key is always (user, run)).
+    #[error("run `{run_id}` is already active for this user")]
+    AlreadyRunning {
+        /// The duplicated run id.
+        run_id: RunId,
+    },
+}
+
+/// Why an event could not be emitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// The per-request event buffer is full; drain it or raise the capacity.
+    #[error("event buffer full ({capacity} events)")]
+    BufferFull {
+        /// The buffer's capacity.
+        capacity: usize,
+    },
+    /// The event kind is empty, too long or contains control characters.
+    #[error("invalid event kind: {reason}")]
+    InvalidKind {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}

@@ -1,0 +1,159 @@
+//! [`RequestScope`]: everything one request owns, lent out as `&RequestScope`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+pub use tokio_util::sync::CancellationToken;
+
+use crate::context::RequestContext;
+use crate::emitter::EventEmitter;
+
+type Cleanup = Box<dyn FnOnce() + Send + 'static>;
+
+/// One request's scope: its [`RequestContext`], its own [`EventEmitter`], its cancellation token
+/// and its cleanup callbacks.
+///
+/// The [`Runtime`](crate::Runtime) creates one per request, owns it for the duration of the
+/// request and lends it out as `&RequestScope`. Per-request values made by factories borrow the
+/// scope (`Product<'r>`), so the compiler keeps them out of statics and `tokio::spawn`.
+///
+/// Outside the runtime (CLIs, tests, batch jobs) a scope can be made with
+/// [`RequestScope::new`]; it behaves the same: cleanups run exactly once, in reverse order of
+/// registration, when the scope is dropped.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use isolate::{RequestContext, RequestScope, RunId, ThreadId, UserId};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let ctx = RequestContext::builder(
+///     UserId::new("alice")?,
+///     ThreadId::new("thread-1")?,
+///     RunId::new("run-1")?,
+/// )
+/// .build()?;
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// {
+///     let scope = RequestScope::new(ctx);
+///     let l = Arc::clone(&log);
+///     scope.on_cleanup(move || l.lock().unwrap().push("first registered"));
+///     let l = Arc::clone(&log);
+///     scope.on_cleanup(move || l.lock().unwrap().push("second registered"));
+///     scope.emitter().emit("status", "working")?;
+///     assert!(!scope.cancellation().is_cancelled());
+/// } // scope dropped: cleanups run here, last registered first
+/// assert_eq!(*log.lock().unwrap(), ["second registered", "first registered"]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct RequestScope {
+    context: RequestContext,
+    emitter: EventEmitter,
+    cancellation: CancellationToken,
+    cleanups: Mutex<Vec<Cleanup>>,
+}
+
+impl RequestScope {
+    /// A standalone scope for `context` with a fresh cancellation token and a buffering emitter.
+    /// Cleanups run when it is dropped.
+    pub fn new(context: RequestContext) -> Self {
+        Self::with_parts(
+            EventEmitter::new(context.clone()),
+            context,
+            CancellationToken::new(),
+        )
+    }
+
+    /// A scope from parts; callers guarantee `emitter` was made for `context`.
+    pub(crate) fn with_parts(
+        emitter: EventEmitter,
+        context: RequestContext,
+        cancellation: CancellationToken,
+    ) -> Self {
+        debug_assert_eq!(emitter.context().request_id(), context.request_id());
+        Self {
+            context,
+            emitter,
+            cancellation,
+            cleanups: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A standalone scope using `emitter` (e.g. one made with [`EventEmitter::with_sink`]).
+    /// Returns `None` if `emitter` belongs to a different request than `context`: a scope's
+    /// emitter can never speak for another request or user.
+    pub fn try_with_emitter(context: RequestContext, emitter: EventEmitter) -> Option<Self> {
+        if emitter.context().request_id() != context.request_id()
+            || emitter.context().user_id() != context.user_id()
+        {
+            return None;
+        }
+        Some(Self::with_parts(emitter, context, CancellationToken::new()))
+    }
+
+    /// The request's context.
+    pub fn context(&self) -> &RequestContext {
+        &self.context
+    }
+
+    /// The request's own event emitter.
+    pub fn emitter(&self) -> &EventEmitter {
+        &self.emitter
+    }
+
+    /// The request's cancellation token: cancelled when the request is cancelled, times out or
+    /// the runtime shuts down. Long-running work should observe it (`cancelled().await` or
+    /// `is_cancelled()`).
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancellation
+    }
+
+    /// Registers `f` to run once when the request ends, on every exit path (success, error,
+    /// timeout, cancellation, panic). Callbacks run in reverse order of registration, with no
+    /// lock held; a panicking callback is contained and does not stop the others.
+    pub fn on_cleanup(&self, f: impl FnOnce() + Send + 'static) {
+        self.lock_cleanups().push(Box::new(f));
+    }
+
+    /// Runs the registered cleanups now (reverse order); later registrations run at drop.
+    /// Returns how many callbacks panicked.
+    pub(crate) fn run_cleanups(&self) -> usize {
+        let mut panicked = 0;
+        // Take the callbacks out first so none runs while the lock is held; loop in case a
+        // callback's drop glue or a concurrent borrower registered more meanwhile.
+        loop {
+            let batch = std::mem::take(&mut *self.lock_cleanups());
+            if batch.is_empty() {
+                return panicked;
+            }
+            for f in batch.into_iter().rev() {
+                if catch_unwind(AssertUnwindSafe(f)).is_err() {
+                    panicked += 1;
+                }
+            }
+        }
+    }
+
+    fn lock_cleanups(&self) -> std::sync::MutexGuard<'_, Vec<Cleanup>> {
+        // Pushing and taking the vector are the only mutations; a poisoned lock is still sound.
+        self.cleanups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        self.run_cleanups();
+    }
+}
+
+impl std::fmt::Debug for RequestScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestScope")
+            .field("context", &self.context)
+            .field("cancelled", &self.cancellation.is_cancelled())
+            .field("pending_cleanups", &self.lock_cleanups().len())
+            .finish()
+    }
+}
