@@ -135,6 +135,13 @@ frozen_leaf!(
     RandomState,
     PhantomPinned,
     std::cmp::Ordering,
+    // The runtime's own identity types: immutable once validated.
+    crate::UserId,
+    crate::ThreadId,
+    crate::RunId,
+    crate::RequestId,
+    crate::IdKind,
+    crate::RequestContext,
 );
 
 macro_rules! frozen_wrapper {
