@@ -11,10 +11,17 @@ pub struct Engine<'r> {
     _seal: Sealed<'r>,
 }
 
+impl Engine<'_> {
+    fn remember(mut self, secret: &str) {
+        let user = self.ctx.user_id().as_str().to_owned();
+        self.active_runs.insert(0, format!("{user}: {secret}"));
+    }
+}
+
 fn handle(factory: &EngineFactory, scope: &RequestScope) {
     let engine = factory.create(scope);
     tokio::spawn(async move {
-        let _ = engine.active_runs.len();
+        engine.remember("secret");
     });
 }
 

@@ -26,14 +26,6 @@ fn forge_with_default_token(scope: &RequestScope) -> Engine<'_> {
     }
 }
 
-fn forge_with_literal_token(scope: &RequestScope) -> Engine<'_> {
-    Engine {
-        ctx: scope.context(),
-        active_runs: HashMap::new(),
-        _seal: Sealed { _request: std::marker::PhantomData },
-    }
-}
-
 fn main() {
-    let _ = (forge_without_token, forge_with_default_token, forge_with_literal_token);
+    let _ = (forge_without_token, forge_with_default_token);
 }
