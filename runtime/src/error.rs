@@ -138,3 +138,18 @@ pub enum EmitError {
         reason: &'static str,
     },
 }
+
+/// Why a [`RuntimeConfig`](crate::RuntimeConfig) is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A limit is zero: no request could ever run (and `Wait` would wait forever).
+    #[error("{name} must be at least 1")]
+    ZeroLimit {
+        /// Which setting.
+        name: &'static str,
+    },
+    /// The request timeout is zero.
+    #[error("request timeout must be greater than zero")]
+    ZeroTimeout,
+}

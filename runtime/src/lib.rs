@@ -22,12 +22,24 @@ pub mod scope;
 pub use context::{RequestContext, RequestContextBuilder};
 #[cfg(not(loom))]
 pub use emitter::{Event, EventEmitter};
-pub use error::{ContextError, EmitError, LimitKind, RunError};
+pub use error::{ConfigError, ContextError, EmitError, LimitKind, RunError};
 pub use ids::{IdKind, RequestId, RunId, ThreadId, UserId};
 #[cfg(not(loom))]
 pub use scope::{CancellationToken, RequestScope};
 
 // -- runtime (runtime-core branch) --
+pub mod limiter;
+pub mod metrics;
+pub mod registry;
+#[cfg(not(loom))]
+pub mod runtime;
+mod sync;
+
+pub use metrics::MetricsSnapshot;
+#[cfg(not(loom))]
+pub use runtime::{
+    Occupancy, OverflowPolicy, RunInfo, Runtime, RuntimeConfig, RuntimeConfigBuilder,
+};
 
 // -- frozen & factories (macros branch) --
 // ---- begin: frozen dependencies and per-request factories (branch `macros`) ----

@@ -1,0 +1,158 @@
+//! [`RuntimeConfig`] and its builder.
+
+use std::time::Duration;
+
+use crate::error::ConfigError;
+
+/// What to do with a request when a concurrency limit is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverflowPolicy {
+    /// Wait (within the request's timeout) until a slot frees up.
+    #[default]
+    Wait,
+    /// Fail at once with [`RunError::Rejected`](crate::RunError::Rejected).
+    Reject,
+}
+
+/// Limits of a [`Runtime`](crate::Runtime). Build one with [`RuntimeConfig::builder`] or start
+/// from [`RuntimeConfig::default`].
+///
+/// ```
+/// use std::time::Duration;
+/// use isolate::{OverflowPolicy, RuntimeConfig};
+///
+/// let config = RuntimeConfig::builder()
+///     .per_user_limit(2)
+///     .overflow(OverflowPolicy::Reject)
+///     .timeout(Duration::from_secs(5))
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.per_user_limit(), 2);
+/// assert_eq!(RuntimeConfig::default().per_user_limit(), 5);
+/// assert!(RuntimeConfig::builder().global_limit(0).build().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    per_user_limit: usize,
+    global_limit: usize,
+    overflow: OverflowPolicy,
+    timeout: Duration,
+    event_capacity: usize,
+    max_tracked_users: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            per_user_limit: 5,
+            global_limit: 256,
+            overflow: OverflowPolicy::Wait,
+            timeout: Duration::from_secs(30),
+            event_capacity: crate::emitter::DEFAULT_EVENT_CAPACITY,
+            max_tracked_users: 10_000,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> RuntimeConfigBuilder {
+        RuntimeConfigBuilder(Self::default())
+    }
+
+    /// Concurrent runs one user may execute (default 5).
+    pub fn per_user_limit(&self) -> usize {
+        self.per_user_limit
+    }
+
+    /// Concurrent runs the whole runtime may execute (default 256).
+    pub fn global_limit(&self) -> usize {
+        self.global_limit
+    }
+
+    /// What happens past a limit (default [`OverflowPolicy::Wait`]).
+    pub fn overflow(&self) -> OverflowPolicy {
+        self.overflow
+    }
+
+    /// Per-request timeout, including any wait for a slot (default 30 s).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Events each request's emitter buffers (default 4096).
+    pub fn event_capacity(&self) -> usize {
+        self.event_capacity
+    }
+
+    /// Users whose metrics are kept individually (default 10,000).
+    pub fn max_tracked_users(&self) -> usize {
+        self.max_tracked_users
+    }
+}
+
+/// Builder for [`RuntimeConfig`].
+#[derive(Debug, Clone)]
+#[must_use = "call .build()"]
+pub struct RuntimeConfigBuilder(RuntimeConfig);
+
+impl RuntimeConfigBuilder {
+    /// Sets the per-user concurrency limit.
+    pub fn per_user_limit(mut self, limit: usize) -> Self {
+        self.0.per_user_limit = limit;
+        self
+    }
+
+    /// Sets the global concurrency limit.
+    pub fn global_limit(mut self, limit: usize) -> Self {
+        self.0.global_limit = limit;
+        self
+    }
+
+    /// Sets the overflow policy.
+    pub fn overflow(mut self, policy: OverflowPolicy) -> Self {
+        self.0.overflow = policy;
+        self
+    }
+
+    /// Sets the per-request timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.0.timeout = timeout;
+        self
+    }
+
+    /// Sets the per-request event buffer capacity.
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.0.event_capacity = capacity;
+        self
+    }
+
+    /// Sets how many users' metrics are kept individually.
+    pub fn max_tracked_users(mut self, users: usize) -> Self {
+        self.0.max_tracked_users = users;
+        self
+    }
+
+    /// Checks and returns the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroLimit`] for a zero limit, capacity or user count;
+    /// [`ConfigError::ZeroTimeout`] for a zero timeout.
+    pub fn build(self) -> Result<RuntimeConfig, ConfigError> {
+        let c = self.0;
+        for (name, value) in [
+            ("per-user limit", c.per_user_limit),
+            ("global limit", c.global_limit),
+            ("event capacity", c.event_capacity),
+            ("max tracked users", c.max_tracked_users),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroLimit { name });
+            }
+        }
+        if c.timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        Ok(c)
+    }
+}

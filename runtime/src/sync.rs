@@ -1,0 +1,18 @@
+//! Synchronisation shim: loom's primitives under `--cfg loom`, std's otherwise.
+//!
+//! The hand-written concurrent core ([`limiter`](crate::limiter), [`registry`](crate::registry),
+//! [`metrics`](crate::metrics)) uses only what this module exports, so the loom models in
+//! `tests/loom_*.rs` check the very code the runtime runs.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+
+/// Locks `mutex`, recovering from poisoning. Every critical section in the core leaves its data
+/// consistent at each step (single map operations), so a panic elsewhere cannot leave it torn.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
