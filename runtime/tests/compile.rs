@@ -2,6 +2,7 @@
 //!
 //! `ui/pass` holds the intended uses; each case in `ui/fail` must fail for the reason its
 //! `.stderr` snapshot shows. Regenerate snapshots with `TRYBUILD=overwrite` and read them.
+#![cfg(not(loom))]
 
 #[test]
 fn ui() {

@@ -1,5 +1,6 @@
 //! 12, 25 and 50 users run at the same time, each writing a secret into its own agent engine
 //! through the `Runtime`: every engine ends up holding only its user's data.
+#![cfg(not(loom))]
 
 use std::collections::HashMap;
 use std::sync::Arc;
