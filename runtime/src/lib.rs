@@ -43,6 +43,11 @@ pub use runtime::{
 
 // -- frozen & factories (macros branch) --
 // ---- begin: frozen dependencies and per-request factories (branch `macros`) ----
+// - `frozen`: the `Frozen` deep-immutability marker, `Shared<T>` + `SharedClient` for reviewed
+//   shared clients.
+// - `factory`: the `Sealed<'r>` token and what the derives expand to (`__private`, not API).
+// - the macros: `#[derive(Frozen)]`, `#[derive(RequestScoped)]` (per-request factories),
+//   `#[isolate::entry]`, `#[isolate::allow(rule, reason = "...")]`. See docs/FACTORIES.md.
 // Lets the derives' `::isolate::...` paths resolve inside this crate too.
 extern crate self as isolate;
 
