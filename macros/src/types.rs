@@ -80,3 +80,52 @@ pub fn is_named(ty: &Type, name: &str) -> bool {
         _ => false,
     }
 }
+
+/// Whether `ty` is visibly unsized: `str`, a slice or a trait object.
+pub fn is_unsized(ty: &Type) -> bool {
+    match ty {
+        Type::Slice(_) | Type::TraitObject(_) => true,
+        Type::Path(path) => path.qself.is_none() && path.path.is_ident("str"),
+        Type::Group(group) => is_unsized(&group.elem),
+        Type::Paren(paren) => is_unsized(&paren.elem),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    #[test]
+    fn finds_type_params_at_any_depth_but_not_lookalike_paths() {
+        let t: Ident = parse_quote!(T);
+        let params = [&t];
+        assert!(mentions_type_param(&parse_quote!(Vec<Option<T>>), &params));
+        assert!(mentions_type_param(&parse_quote!(T::Assoc), &params));
+        assert!(!mentions_type_param(&parse_quote!(Vec<u8>), &params));
+        assert!(!mentions_type_param(&parse_quote!(module::T), &params));
+    }
+
+    #[test]
+    fn recognises_request_references_only_with_the_request_lifetime() {
+        let r: Lifetime = parse_quote!('r);
+        let ty: Type = parse_quote!(&'r RequestContext);
+        assert!(request_ref(&ty, &r).is_some());
+        assert!(request_ref(&parse_quote!(&'static RequestContext), &r).is_none());
+        assert!(request_ref(&parse_quote!(&'r mut RequestContext), &r).is_none());
+        assert!(request_ref(&parse_quote!(RequestContext), &r).is_none());
+        assert!(mentions_lifetime(&parse_quote!(Vec<&'r str>), &r));
+        assert!(!mentions_lifetime(&parse_quote!(Vec<&'static str>), &r));
+    }
+
+    #[test]
+    fn names_and_sizes() {
+        assert!(is_named(&parse_quote!(isolate::Sealed<'r>), "Sealed"));
+        assert!(!is_named(&parse_quote!(SealedBox<'r>), "Sealed"));
+        assert!(is_unsized(&parse_quote!(str)));
+        assert!(is_unsized(&parse_quote!([u8])));
+        assert!(is_unsized(&parse_quote!(dyn Send)));
+        assert!(!is_unsized(&parse_quote!(String)));
+    }
+}

@@ -5,6 +5,9 @@ mod expand;
 mod parse;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 pub fn derive(input: syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let parsed = parse::parse(input)?;
     let checked = validate::validate(parsed)?;

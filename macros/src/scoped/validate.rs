@@ -2,7 +2,7 @@
 //! request-bound fields are `&'r ...`; shared fields do not borrow from the request.
 
 use super::parse::{Role, ScopedField, ScopedInput, combine};
-use crate::types::{mentions_lifetime, request_ref};
+use crate::types::{is_unsized, mentions_lifetime, request_ref};
 use quote::format_ident;
 use syn::spanned::Spanned;
 use syn::{Expr, GenericParam, Generics, Ident, Lifetime, Type, Visibility};
@@ -124,6 +124,12 @@ fn plan_field(field: &ScopedField, lifetime: &Lifetime) -> syn::Result<PlannedFi
     let source = match &field.role {
         Role::Shared => {
             let (stored, borrowed) = match request_ref(&field.ty, lifetime) {
+                Some(referent) if is_unsized(referent) => {
+                    return Err(syn::Error::new(
+                        referent.span(),
+                        "the factory stores a shared field by value, so a borrowed `str`, slice or `dyn` cannot be lent from it: use an owned type such as `Arc<str>`, `Arc<[T]>` or `Arc<dyn Trait + Send + Sync>`",
+                    ));
+                }
                 Some(referent) => (referent.clone(), true),
                 None => (field.ty.clone(), false),
             };
