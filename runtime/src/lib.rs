@@ -54,7 +54,7 @@ extern crate self as isolate;
 mod factory;
 mod frozen;
 
-pub use factory::{Sealed, __private};
+pub use factory::{__private, Sealed};
 pub use frozen::{Frozen, Shared, SharedClient};
 /// `#[derive(Frozen)]`: checks every field is [`Frozen`] and implements it.
 pub use isolate_macros::Frozen;
