@@ -1,7 +1,7 @@
 //! [`EventEmitter`]: a per-request event emitter whose events always carry their request's ids.
 //!
-//! This is the minimal, real version (a bounded per-request buffer, optionally mirrored into a
-//! channel); delivery to clients is out of scope here. What it guarantees is the isolation
+//! This is the minimal, real version (a bounded per-request buffer, or a channel the caller
+//! reads while the request runs); delivery to clients is out of scope here. What it guarantees is the isolation
 //! property: an emitter is created from one [`RequestContext`], has no way to be re-pointed, and
 //! stamps every event with that context's user/thread/run/request ids.
 
@@ -123,19 +123,22 @@ impl EventEmitter {
         }
     }
 
-    /// An emitter that, besides buffering, sends a copy of every event to `sink` (e.g. to stream
-    /// events to the client while the request runs). A closed sink is ignored: the buffer still
-    /// holds the events.
+    /// An emitter that streams every event to `sink` instead of buffering it (e.g. to forward
+    /// events to the client while the request runs). The receiving side decides how much to keep.
     ///
     /// ```
-    /// use isolate::{EventEmitter, RequestContext, RunId, ThreadId, UserId};
+    /// use isolate::{EmitError, EventEmitter, RequestContext, RunId, ThreadId, UserId};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
     /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     /// let emitter = EventEmitter::with_sink(ctx, tx);
     /// emitter.emit("status", "started")?;
-    /// assert_eq!(rx.try_recv()?.payload(), "started");
+    /// let event = rx.try_recv()?;
+    /// assert_eq!((event.kind(), event.payload(), event.user_id().as_str()), ("status", "started", "alice"));
+    /// assert!(emitter.is_empty()); // streamed, not buffered
+    /// drop(rx);
+    /// assert_eq!(emitter.emit("status", "lost"), Err(EmitError::Closed));
     /// # Ok(())
     /// # }
     /// ```
@@ -159,7 +162,8 @@ impl EventEmitter {
     ///
     /// # Errors
     /// [`EmitError::InvalidKind`] if `kind` is empty, longer than [`MAX_EVENT_KIND_LEN`] or holds
-    /// control characters; [`EmitError::BufferFull`] if the buffer holds `capacity` events.
+    /// control characters; [`EmitError::BufferFull`] if the buffer holds `capacity` events;
+    /// [`EmitError::Closed`] if this emitter streams to a sink whose receiver is gone.
     pub fn emit(&self, kind: &str, payload: impl Into<String>) -> Result<u64, EmitError> {
         if kind.is_empty() {
             return Err(EmitError::InvalidKind { reason: "empty" });
@@ -174,33 +178,30 @@ impl EventEmitter {
                 reason: "contains a control character",
             });
         }
+        let mut buf = self.lock();
+        if self.sink.is_none() && buf.events.len() >= self.capacity {
+            return Err(EmitError::BufferFull {
+                capacity: self.capacity,
+            });
+        }
         let ctx = &self.context;
-        let event = {
-            let mut buf = self.lock();
-            if buf.events.len() >= self.capacity {
-                return Err(EmitError::BufferFull {
-                    capacity: self.capacity,
-                });
-            }
-            let event = Event {
-                user_id: ctx.user_id().clone(),
-                thread_id: ctx.thread_id().clone(),
-                run_id: ctx.run_id().clone(),
-                request_id: ctx.request_id().clone(),
-                seq: buf.next_seq,
-                kind: kind.to_owned(),
-                payload: payload.into(),
-                emitted_at: SystemTime::now(),
-            };
-            buf.next_seq += 1;
-            buf.events.push(event.clone());
-            event
+        let event = Event {
+            user_id: ctx.user_id().clone(),
+            thread_id: ctx.thread_id().clone(),
+            run_id: ctx.run_id().clone(),
+            request_id: ctx.request_id().clone(),
+            seq: buf.next_seq,
+            kind: kind.to_owned(),
+            payload: payload.into(),
+            emitted_at: SystemTime::now(),
         };
         let seq = event.seq;
-        if let Some(sink) = &self.sink {
-            // A receiver that went away is not this request's failure; the buffer keeps the event.
-            let _ = sink.send(event);
+        match &self.sink {
+            // Sent under the lock so the receiver sees events in `seq` order.
+            Some(sink) => sink.send(event).map_err(|_| EmitError::Closed)?,
+            None => buf.events.push(event),
         }
+        buf.next_seq += 1;
         Ok(seq)
     }
 

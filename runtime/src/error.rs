@@ -94,6 +94,13 @@ impl std::fmt::Display for LimitKind {
 }
 
 /// Why a request run by the [`Runtime`](crate::Runtime) did not produce a value.
+///
+/// ```
+/// use isolate::{LimitKind, RunError};
+///
+/// let e = RunError::Rejected(LimitKind::PerUser { limit: 5 });
+/// assert_eq!(e.to_string(), "request rejected: per-user limit of 5 concurrent runs reached");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
@@ -131,6 +138,9 @@ pub enum EmitError {
         /// The buffer's capacity.
         capacity: usize,
     },
+    /// The emitter streams to a channel whose receiver has been dropped (e.g. the client left).
+    #[error("event receiver is gone")]
+    Closed,
     /// The event kind is empty, too long or contains control characters.
     #[error("invalid event kind: {reason}")]
     InvalidKind {

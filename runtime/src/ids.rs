@@ -16,6 +16,7 @@
 //! back to `"default"` or `"anonymous"` shares every per-user structure with every other such
 //! request.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -131,15 +132,22 @@ fn is_placeholder_word(word: &str) -> bool {
 
 /// True when `value` (already trimmed, non-empty) is a placeholder by the rules in the module docs.
 fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_lowercase();
+    // Ids are checked on every request: avoid allocating for the common lowercase ASCII case.
+    let lower: Cow<'_, str> = if value
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(value.to_lowercase())
+    };
     if is_placeholder_word(&lower) {
         return true;
     }
-    let words: Vec<&str> = lower
+    let mut words = lower
         .split(|c: char| !c.is_alphanumeric() && c != '/')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let Some(first) = words.first() else {
+        .filter(|w| !w.is_empty());
+    let Some(first) = words.next() else {
         // Only separators, e.g. "---": nothing identifies anyone.
         return true;
     };
@@ -147,7 +155,7 @@ fn is_placeholder(value: &str) -> bool {
         return true;
     }
     let mut saw_placeholder = false;
-    for word in &words {
+    for word in std::iter::once(first).chain(words) {
         match stem(word) {
             None => {}
             Some(s) if is_placeholder_word(s) => saw_placeholder = true,

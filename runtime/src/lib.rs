@@ -6,10 +6,16 @@
 //! - [`scope`]: [`RequestScope`], what one request owns (context, emitter, cancellation,
 //!   cleanups), lent out as `&RequestScope`.
 //! - [`emitter`]: [`EventEmitter`], per-request events stamped with the request's ids.
-//! - [`error`]: [`ContextError`], [`RunError`], [`EmitError`].
+//! - [`error`]: [`ContextError`], [`RunError`], [`EmitError`], [`ConfigError`].
+//! - [`runtime`]: [`Runtime`] runs each request in its own scope under per-user and global
+//!   limits ([`RuntimeConfig`]), with timeout, cancellation, panic isolation and cleanup on every
+//!   exit path.
+//! - [`limiter`], [`registry`], [`metrics`]: the synchronous core the runtime is built on; every
+//!   map in it is keyed by user.
 //!
 //! Under `--cfg loom` only the tokio-free core is compiled (ids, context, errors and the
-//! model-checked synchronisation), so it can be checked with loom.
+//! model-checked limiter, registry and metrics, see `tests/loom_core.rs`), so it can be checked
+//! with loom.
 
 pub mod context;
 #[cfg(not(loom))]

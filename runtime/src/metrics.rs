@@ -27,6 +27,14 @@ pub enum Outcome {
 /// `failed` counts every request that did not complete, so when nothing is in flight
 /// `created == completed + failed`; `timed_out`, `cancelled`, `rejected` and `panicked` break
 /// `failed` down (the remainder failed for other reasons, such as a duplicate run id).
+///
+/// ```
+/// use isolate::{MetricsSnapshot, Runtime};
+///
+/// let m: MetricsSnapshot = Runtime::default().metrics();
+/// assert_eq!(m, MetricsSnapshot::default());
+/// assert_eq!(m.created, m.completed + m.failed + m.in_flight);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MetricsSnapshot {
     /// Requests handed to the runtime.
@@ -189,8 +197,11 @@ fn evict_idle(state: &mut State, max_users: usize) {
         .filter(|(_, e)| e.counters.in_flight == 0)
         .map(|(k, e)| (e.last_used, k.clone()))
         .collect();
-    idle.sort_unstable_by_key(|(t, _)| *t);
-    for (_, user) in idle.into_iter().take(excess) {
+    if idle.len() > excess {
+        idle.select_nth_unstable_by_key(excess, |(t, _)| *t);
+        idle.truncate(excess);
+    }
+    for (_, user) in idle {
         state.users.remove(&user);
     }
 }

@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::sync::Notify;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, timeout_at};
 
 pub use config::{OverflowPolicy, RuntimeConfig, RuntimeConfigBuilder};
 
 use crate::context::RequestContext;
-use crate::emitter::EventEmitter;
+use crate::emitter::{Event, EventEmitter};
 use crate::error::{LimitKind, RunError};
 use crate::ids::{RequestId, RunId, ThreadId, UserId};
 use crate::limiter::{Limiter, Permit};
@@ -149,6 +150,55 @@ impl Runtime {
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
+        self.run_inner(ctx, None, f).await
+    }
+
+    /// Like [`run`](Self::run), but the request's emitter streams every event to `sink` (see
+    /// [`EventEmitter::with_sink`]) so the caller can forward events while the request runs.
+    ///
+    /// ```
+    /// use isolate::{RequestContext, RunId, Runtime, ThreadId, UserId};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::default();
+    /// let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?)
+    ///     .build()?;
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// runtime
+    ///     .run_streaming(ctx, tx, async |scope| {
+    ///         scope.emitter().emit("token", "hi").unwrap();
+    ///     })
+    ///     .await?;
+    /// let event = rx.recv().await.unwrap();
+    /// assert_eq!((event.user_id().as_str(), event.payload()), ("alice", "hi"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run`](Self::run).
+    pub async fn run_streaming<T, F>(
+        &self,
+        ctx: RequestContext,
+        sink: UnboundedSender<Event>,
+        f: F,
+    ) -> Result<T, RunError>
+    where
+        F: AsyncFnOnce(&RequestScope) -> T,
+    {
+        self.run_inner(ctx, Some(sink), f).await
+    }
+
+    async fn run_inner<T, F>(
+        &self,
+        ctx: RequestContext,
+        sink: Option<UnboundedSender<Event>>,
+        f: F,
+    ) -> Result<T, RunError>
+    where
+        F: AsyncFnOnce(&RequestScope) -> T,
+    {
         let inner = &*self.inner;
         let timeout = inner.config.timeout();
         let deadline = Instant::now() + timeout;
@@ -190,7 +240,10 @@ impl Runtime {
         inner.registry.with(&user, &run, |e| e.executing = true);
 
         // Declared after `guard`, so dropped (cleanups run) before the guard releases the slot.
-        let emitter = EventEmitter::with_capacity(ctx.clone(), inner.config.event_capacity());
+        let emitter = match sink {
+            Some(sink) => EventEmitter::with_sink(ctx.clone(), sink),
+            None => EventEmitter::with_capacity(ctx.clone(), inner.config.event_capacity()),
+        };
         let scope = RequestScope::with_parts(emitter, ctx, token.clone());
         let result = {
             let work = catch_unwind_future(f(&scope));
@@ -231,6 +284,37 @@ impl Runtime {
     }
 
     /// `user`'s own active runs, sorted by run id.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use isolate::{Occupancy, RequestContext, RunError, RunId, Runtime, ThreadId, UserId};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = Runtime::default();
+    /// let alice = UserId::new("alice")?;
+    /// let ctx = RequestContext::builder(alice.clone(), ThreadId::new("t-1")?, RunId::new("r-1")?)
+    ///     .build()?;
+    /// let result = runtime
+    ///     .run(ctx, async |scope| {
+    ///         let me = scope.context().user_id();
+    ///         let mine = runtime.active_runs(me);
+    ///         assert_eq!(mine.len(), 1);
+    ///         assert!(mine[0].executing);
+    ///         // Bob sees nothing of alice's, and cannot cancel it.
+    ///         let bob = UserId::new("bob").unwrap();
+    ///         assert!(runtime.active_runs(&bob).is_empty());
+    ///         assert!(!runtime.cancel(&bob, &mine[0].run_id));
+    ///         // Alice can.
+    ///         assert!(runtime.cancel(me, &mine[0].run_id));
+    ///         tokio::time::sleep(Duration::from_secs(1)).await;
+    ///     })
+    ///     .await;
+    /// assert_eq!(result, Err(RunError::Cancelled));
+    /// assert_eq!(runtime.occupancy(), Occupancy::default()); // nothing left behind
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn active_runs(&self, user: &UserId) -> Vec<RunInfo> {
         self.inner
             .registry
