@@ -43,6 +43,14 @@ pub fn expand(plan: &ScopedPlan) -> TokenStream {
             #( #shared_idents: #shared_types, )*
         }
 
+        // Checked before `create`, so a non-`Frozen` shared field reports that first.
+        const _: () = {
+            #[allow(dead_code)]
+            fn __isolate_assert_factory_fields() {
+                #( #assertions )*
+            }
+        };
+
         #[automatically_derived]
         #[allow(clippy::new_without_default)]
         impl #factory {
@@ -68,13 +76,6 @@ pub fn expand(plan: &ScopedPlan) -> TokenStream {
         // SAFETY: the factory only keeps the shared fields, each asserted `Frozen` below.
         #[automatically_derived]
         unsafe impl ::isolate::Frozen for #factory {}
-
-        const _: () = {
-            #[allow(dead_code)]
-            fn __isolate_assert_factory_fields() {
-                #( #assertions )*
-            }
-        };
     }
 }
 
