@@ -48,3 +48,26 @@ pub use runtime::{
 };
 
 // -- frozen & factories (macros branch) --
+// ---- begin: frozen dependencies and per-request factories (branch `macros`) ----
+// - `frozen`: the `Frozen` deep-immutability marker, `Shared<T>` + `SharedClient` for reviewed
+//   shared clients.
+// - `factory`: the `Sealed<'r>` token and what the derives expand to (`__private`, not API).
+// - the macros: `#[derive(Frozen)]`, `#[derive(RequestScoped)]` (per-request factories),
+//   `#[isolate::entry]`, `#[isolate::allow(rule, reason = "...")]`. See docs/FACTORIES.md.
+// Lets the derives' `::isolate::...` paths resolve inside this crate too.
+extern crate self as isolate;
+
+mod factory;
+mod frozen;
+
+pub use factory::{__private, Sealed};
+pub use frozen::{Frozen, Shared, SharedClient};
+/// `#[derive(Frozen)]`: checks every field is [`Frozen`] and implements it.
+pub use isolate_macros::Frozen;
+/// `#[derive(RequestScoped)]`: generates the per-request factory of a struct.
+pub use isolate_macros::RequestScoped;
+/// `#[isolate::allow(rule, reason = "...")]`: a reviewed suppression of a linter rule.
+pub use isolate_macros::allow;
+/// `#[isolate::entry]`: marks a request entry point for the linter.
+pub use isolate_macros::entry;
+// ---- end: frozen dependencies and per-request factories ----

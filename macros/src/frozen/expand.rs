@@ -1,0 +1,37 @@
+//! Model to tokens.
+
+use super::validate::FrozenPlan;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub fn expand(plan: &FrozenPlan) -> TokenStream {
+    let ident = &plan.ident;
+    let (impl_generics, type_generics, where_clause) = plan.generics.split_for_impl();
+    let mut bounded = plan.generics.clone();
+    let predicates = &mut bounded.make_where_clause().predicates;
+    for ty in &plan.bounded {
+        predicates.push(syn::parse_quote_spanned!(ty.span()=> #ty: ::isolate::Frozen));
+    }
+    let (_, _, impl_where_clause) = bounded.split_for_impl();
+    let assertions = plan
+        .asserted
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> ::isolate::__private::assert_frozen::<#ty>();));
+    quote! {
+        // SAFETY: every field is `Frozen`: generic fields through the bounds below, the others
+        // through the assertions in the block after this impl, which fail to compile otherwise.
+        #[automatically_derived]
+        unsafe impl #impl_generics ::isolate::Frozen for #ident #type_generics
+        #impl_where_clause
+        {
+        }
+
+        const _: () = {
+            #[allow(dead_code, clippy::extra_unused_type_parameters, clippy::extra_unused_lifetimes)]
+            fn __isolate_assert_fields_frozen #impl_generics () #where_clause {
+                #(#assertions)*
+            }
+        };
+    }
+}
