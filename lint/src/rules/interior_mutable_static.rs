@@ -28,6 +28,7 @@ struct Engine<'r> {
     #[isolate(context)]
     ctx: &'r isolate::RequestContext,
     current_run: Option<RunId>, // fresh per request
+    _seal: isolate::Sealed<'r>, // only the generated EngineFactory can build one
 }
 ```
 

@@ -39,6 +39,7 @@ impl WebSocketBridge {
 struct Bridge<'r> {
     #[isolate(emitter)]
     events: &'r isolate::EventEmitter, // per-request, bound to this user
+    _seal: isolate::Sealed<'r>,
 }
 ```
 

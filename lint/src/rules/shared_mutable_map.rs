@@ -36,7 +36,11 @@ struct Engine<'r> {
     #[isolate(context)]
     ctx: &'r isolate::RequestContext,
     active_runs: HashMap<RunId, Run>, // fresh for each request, dropped with it
+    _seal: isolate::Sealed<'r>,
 }
+
+// once, at startup:  let engines = EngineFactory::new();
+// per request:       runtime.run(ctx, async |scope| engines.create(scope).start()).await
 ```
 
 ## Fix

@@ -32,6 +32,7 @@ struct Session<'r> {
     #[isolate(context)]
     ctx: &'r isolate::RequestContext,
     last_action: Option<String>, // fresh per request
+    _seal: isolate::Sealed<'r>,
 }
 ```
 
