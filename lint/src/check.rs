@@ -386,7 +386,7 @@ fn accessor_findings(
 /// `start_line`: same line, anywhere from just above the item to its name, or above it with
 /// only comment lines in between (a blank line ends its reach). A comment after code covers
 /// its own line only.
-fn covers(s: &Suppression, start_line: u32, name_line: u32, source: Option<&str>) -> bool {
+fn covers(s: &Suppression, start_line: u32, name_line: u32) -> bool {
     let l = s.loc.line;
     if l == name_line {
         return true;
@@ -397,16 +397,7 @@ fn covers(s: &Suppression, start_line: u32, name_line: u32, source: Option<&str>
     if l + 1 >= start_line && l < name_line {
         return true;
     }
-    if l >= start_line {
-        return false;
-    }
-    let Some(src) = source else {
-        return false;
-    };
-    src.lines()
-        .skip(l as usize)
-        .take((start_line - l - 1) as usize)
-        .all(|line| line.trim_start().starts_with("//"))
+    l < start_line && s.reach >= start_line
 }
 
 fn apply_suppressions(
@@ -419,13 +410,12 @@ fn apply_suppressions(
     let mut used: HashSet<(usize, usize)> = HashSet::new();
     for r in raw {
         let f = &facts[r.file];
-        let source = f.source.as_deref();
         let by = f.suppressions.iter().enumerate().find(|(_, s)| {
-            s.rules.iter().any(|id| id == r.rule.id) && covers(s, r.start_line, r.loc.line, source)
+            s.rules.iter().any(|id| id == r.rule.id) && covers(s, r.start_line, r.loc.line)
         });
         let root = &roots[paths[r.file].root];
         let level = root.levels[r.rule.id];
-        let finding = make_finding(&paths[r.file], f, r.rule, level, r.loc, r.item, r.ty, r.hit);
+        let finding = make_finding(&paths[r.file], r.rule, level, r.loc, r.item, r.ty, r.hit);
         match (by, finding) {
             (Some((si, s)), finding) => {
                 used.insert((r.file, si));
@@ -450,7 +440,6 @@ fn apply_suppressions(
             let meta = |rule: &'static Rule, hit: Hit| {
                 make_finding(
                     &paths[file],
-                    f,
                     rule,
                     root.levels[rule.id],
                     s.loc,
@@ -500,7 +489,6 @@ fn apply_suppressions(
 #[allow(clippy::too_many_arguments)]
 fn make_finding(
     path: &SourcePath,
-    facts: &FileFacts,
     rule: &'static Rule,
     level: Level,
     loc: Loc,
@@ -526,7 +514,7 @@ fn make_finding(
         message: hit.message,
         help: hit.help,
         bytes: (loc.byte_start, loc.byte_end),
-        source: facts.source.clone(),
+        path: path.path.clone(),
     })
 }
 
@@ -534,38 +522,32 @@ fn make_finding(
 mod tests {
     use super::*;
 
-    fn sup(line: u32, trailing: bool) -> Suppression {
-        let loc = Loc {
-            line,
-            column: 1,
-            end_line: line,
-            end_column: 2,
-            byte_start: 0,
-            byte_end: 1,
-        };
-        Suppression {
-            loc,
-            trailing,
-            rules: vec!["static_mut".into()],
-            reason: None,
-        }
+    /// The suppression comment on `line` of `src`, as the scanner sees it.
+    fn sup(src: &str, line: u32) -> Suppression {
+        crate::facts::scan_suppressions(src)
+            .into_iter()
+            .find(|s| s.loc.line == line)
+            .expect("a suppression on that line")
     }
 
     #[test]
     fn suppression_reach() {
-        let src = "// isolate: allow(static_mut)\n// more words\n// more\n#[doc = \"x\"]\nstatic mut A: u8 = 0;\n";
+        let src = "// isolate: allow(static_mut)\n// more words\n// more\n#[doc = \"x\"]\n\
+                   static mut A: u8 = 0; // isolate: allow(static_mut)\n";
         // Above the attributes, through comment lines.
-        assert!(covers(&sup(1, false), 4, 5, Some(src)));
+        assert!(covers(&sup(src, 1), 4, 5));
+        // At the end of the name line.
+        assert!(covers(&sup(src, 5), 4, 5));
+        // A blank line or code in between stops it.
         let blank = "// isolate: allow(static_mut)\n\nstatic mut A: u8 = 0;\n";
-        assert!(!covers(&sup(1, false), 3, 3, Some(blank)));
-        // Between attributes and the name; at the end of the name line.
-        assert!(covers(&sup(4, false), 4, 5, Some(src)));
-        assert!(covers(&sup(5, true), 4, 5, Some(src)));
+        assert!(!covers(&sup(blank, 1), 3, 3));
+        let code = "// isolate: allow(static_mut)\nfn f() {}\nstatic mut A: u8 = 0;\n";
+        assert!(!covers(&sup(code, 1), 3, 3));
         // A trailing comment on the line above belongs to that line's code.
-        assert!(!covers(&sup(3, true), 4, 5, Some(src)));
-        // Code in between stops it.
-        let src = "// isolate: allow(static_mut)\nfn f() {}\nstatic mut A: u8 = 0;\n";
-        assert!(!covers(&sup(1, false), 3, 3, Some(src)));
+        let trailing =
+            "static mut A: u8 = 0; // isolate: allow(static_mut)\nstatic mut B: u8 = 0;\n";
+        assert!(covers(&sup(trailing, 1), 1, 1));
+        assert!(!covers(&sup(trailing, 1), 2, 2));
     }
 
     #[test]

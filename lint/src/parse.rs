@@ -2,7 +2,6 @@
 //! failure becomes a message, never a panic.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::facts::{self, FileFacts};
 
@@ -35,9 +34,6 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
             let mut f = facts::collect(&file, text);
             f.suppressions.extend(facts::scan_suppressions(text));
             f.suppressions.sort_by_key(|s| (s.loc.line, s.loc.column));
-            if f.has_candidates() {
-                f.source = Some(Arc::from(text));
-            }
             Ok(f)
         }
         Err(e) => {

@@ -168,6 +168,7 @@ impl Collector<'_> {
             self.facts.suppressions.push(Suppression {
                 loc: Loc::of(attr.span()),
                 trailing: false,
+                reach: attr.span().end().line as u32 + 1,
                 rules,
                 reason,
             });

@@ -10,8 +10,6 @@ mod macros;
 mod suppress;
 pub mod types;
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 pub use types::TypeExpr;
 
@@ -138,6 +136,9 @@ pub struct Suppression {
     pub loc: Loc,
     /// A comment after code on its line: it covers that line only.
     pub trailing: bool,
+    /// The first line after the comment that is not itself a `//` comment line: the comment
+    /// reaches an item that starts on or before it.
+    pub reach: u32,
     pub rules: Vec<String>,
     pub reason: Option<String>,
 }
@@ -153,8 +154,6 @@ pub struct FileFacts {
     pub modules: Vec<String>,
     /// Line ranges (inclusive) of test-only items: `#[cfg(test)]` modules, `#[test]` fns.
     pub test_ranges: Vec<(u32, u32)>,
-    /// The source text, kept only when the file may produce a diagnostic that shows a snippet.
-    pub source: Option<Arc<str>>,
 }
 
 impl FileFacts {
@@ -163,12 +162,5 @@ impl FileFacts {
         self.test_ranges
             .iter()
             .any(|&(a, b)| a <= line && line <= b)
-    }
-
-    /// Whether any fact could turn into a finding (and so the source is worth keeping).
-    pub fn has_candidates(&self) -> bool {
-        !self.globals.is_empty()
-            || !self.suppressions.is_empty()
-            || self.fns.iter().any(FnFact::returns_static_ref)
     }
 }

@@ -15,6 +15,7 @@ pub fn scan_suppressions(source: &str) -> Vec<Suppression> {
             comments.push(r);
         }
     });
+    let lines: Vec<&str> = source.lines().collect();
     let mut out = Vec::new();
     let mut line_no = 1u32;
     let mut counted_to = 0usize;
@@ -36,6 +37,12 @@ pub fn scan_suppressions(source: &str) -> Vec<Suppression> {
                 byte_end: range.end as u32,
             },
             trailing: !source[line_start..range.start].trim().is_empty(),
+            reach: lines
+                .iter()
+                .enumerate()
+                .skip(line_no as usize)
+                .find(|(_, l)| !l.trim_start().starts_with("//"))
+                .map_or(lines.len() as u32 + 1, |(i, _)| i as u32 + 1),
             rules: p.rules,
             reason: p.reason,
         });
@@ -93,6 +100,7 @@ mod tests {
         assert_eq!(found[0].reason.as_deref(), Some("cached once"));
         assert_eq!(found[0].loc.column, 19);
         assert!(found[0].trailing && !found[1].trailing);
+        assert_eq!(found[1].reach, 4, "line 3 is a comment line, line 4 is not");
         assert_eq!(found[1].loc.line, 2);
         assert_eq!(found[1].reason, None);
         assert_eq!(found[2].reason, None);

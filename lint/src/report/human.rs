@@ -1,7 +1,9 @@
 //! Human output: one miette report per finding (snippet, label on the item, rule id, help),
 //! warnings for files that could not be linted, then a summary line.
 
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::path::Path;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 
@@ -72,12 +74,19 @@ pub fn render(report: &Report, color: bool, quiet: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     let mut out = String::new();
+    // Snippets are read back from disk here, once per file with findings: the scan keeps no
+    // source text. A file that changed since the scan shows no snippet rather than a wrong one.
+    let mut sources: HashMap<&Path, Option<String>> = HashMap::new();
     {
         for f in &report.findings {
-            let src = f
-                .source
+            let text = sources
+                .entry(f.path.as_path())
+                .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
                 .as_ref()
-                .map(|s| NamedSource::new(f.file.clone(), s.to_string()));
+                .filter(|t| {
+                    t.len() >= f.bytes.1 as usize && t.is_char_boundary(f.bytes.0 as usize)
+                });
+            let src = text.map(|s| NamedSource::new(f.file.clone(), s.clone()));
             let diag = FindingDiag { f, src };
             if handler.render_report(&mut out, &diag).is_err() {
                 let _ = writeln!(

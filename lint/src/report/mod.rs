@@ -3,7 +3,7 @@
 pub mod human;
 pub mod json;
 
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -37,8 +37,9 @@ pub struct Finding {
     /// Byte range of the label in the source, for snippets.
     #[serde(skip)]
     pub bytes: (u32, u32),
+    /// Where the file is on disk (the human renderer reads snippets from it).
     #[serde(skip)]
-    pub source: Option<Arc<str>>,
+    pub path: PathBuf,
 }
 
 /// A finding silenced by a suppression comment.
