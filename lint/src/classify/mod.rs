@@ -4,7 +4,7 @@
 
 pub mod known;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use crate::facts::{FileFacts, TypeDef, TypeDefKind, TypeExpr};
@@ -144,6 +144,8 @@ pub struct TypeIndex<'a> {
     crate_modules: Vec<HashSet<String>>,
     overrides: &'a TypeOverrides,
     memo: RefCell<HashMap<(usize, usize, bool, bool), Shape>>,
+    /// How often the cycle guard has cut a walk short (see `expand_user`).
+    cycle_cuts: Cell<usize>,
 }
 
 impl<'a> TypeIndex<'a> {
@@ -170,12 +172,19 @@ impl<'a> TypeIndex<'a> {
             crate_modules: crates.modules.clone(),
             overrides,
             memo: RefCell::default(),
+            cycle_cuts: Cell::new(0),
         }
     }
 
     /// Classifies the declared type of a global in file `file`.
     pub fn classify(&self, ty: &TypeExpr, file: usize) -> Shape {
-        self.walk(ty, file, &Env::new(), false, true, &mut Vec::new())
+        let at = At {
+            file,
+            env: &Env::new(),
+            under_lock: false,
+            top: true,
+        };
+        self.walk(ty, at, &mut Vec::new())
     }
 
     /// Candidate definitions of a type path seen from `file`. A path that starts in this crate
@@ -246,28 +255,18 @@ impl<'a> TypeIndex<'a> {
         }
     }
 
-    fn walk(
-        &self,
-        ty: &TypeExpr,
-        file: usize,
-        env: &Env,
-        under_lock: bool,
-        top: bool,
-        visiting: &mut Vec<(usize, usize)>,
-    ) -> Shape {
+    fn walk(&self, ty: &TypeExpr, at: At, visiting: &mut Vec<(usize, usize)>) -> Shape {
         match ty {
-            TypeExpr::Path { segments, args } => {
-                self.walk_path(segments, args, file, env, under_lock, top, visiting)
-            }
+            TypeExpr::Path { segments, args } => self.walk_path(segments, args, at, visiting),
             TypeExpr::Tuple(items) => {
                 let mut s = Shape::default();
                 for t in items {
-                    s.merge(self.walk(t, file, env, under_lock, false, visiting));
+                    s.merge(self.walk(t, at.inner(at.under_lock), visiting));
                 }
                 s
             }
             TypeExpr::Array(inner) | TypeExpr::Ref { inner, .. } => {
-                self.walk(inner, file, env, under_lock, false, visiting)
+                self.walk(inner, at.inner(at.under_lock), visiting)
             }
             TypeExpr::Ptr(_) | TypeExpr::FnPtr => Shape::default(),
             TypeExpr::Traits(paths) => {
@@ -281,28 +280,31 @@ impl<'a> TypeIndex<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn walk_path(
         &self,
         segments: &[String],
         args: &[TypeExpr],
-        file: usize,
-        env: &Env,
-        under_lock: bool,
-        top: bool,
+        at: At,
         visiting: &mut Vec<(usize, usize)>,
     ) -> Shape {
         let walk_args = |under_lock: bool, visiting: &mut Vec<(usize, usize)>| {
             let mut s = Shape::default();
             for a in args {
-                s.merge(self.walk(a, file, env, under_lock, false, visiting));
+                s.merge(self.walk(a, at.inner(under_lock), visiting));
             }
             s
         };
         if let [single] = segments {
-            if let Some(bound) = env.get(single) {
+            if let Some(bound) = at.env.get(single) {
                 return match bound {
-                    Some(t) => self.walk(t, file, &Env::new(), under_lock, top, visiting),
+                    Some(t) => self.walk(
+                        t,
+                        At {
+                            env: &Env::new(),
+                            ..at
+                        },
+                        visiting,
+                    ),
                     None => Shape::default(),
                 };
             }
@@ -321,15 +323,13 @@ impl<'a> TypeIndex<'a> {
         }
         let local_first =
             segments.len() == 1 || matches!(segments[0].as_str(), "crate" | "self" | "super");
-        if local_first
-            && let Some(s) = self.expand_user(segments, args, file, env, under_lock, top, visiting)
-        {
+        if local_first && let Some(s) = self.expand_user(segments, args, at, visiting) {
             return s;
         }
         match known::lookup(segments, !args.is_empty()) {
             Some(Known::Lazy) => {
-                let mut s = walk_args(under_lock, visiting);
-                if top {
+                let mut s = walk_args(at.under_lock, visiting);
+                if at.top {
                     s.lazy = true;
                 } else {
                     s.interior = true;
@@ -348,35 +348,33 @@ impl<'a> TypeIndex<'a> {
                 s
             }
             Some(Known::Collection) => {
-                let mut s = walk_args(under_lock, visiting);
-                s.map_under_lock |= under_lock;
+                let mut s = walk_args(at.under_lock, visiting);
+                s.map_under_lock |= at.under_lock;
                 s
             }
-            Some(Known::Transparent) => walk_args(under_lock, visiting),
+            Some(Known::Transparent) => walk_args(at.under_lock, visiting),
             Some(Known::Immutable) => Shape::default(),
             None => self
-                .expand_user(segments, args, file, env, under_lock, top, visiting)
+                .expand_user(segments, args, at, visiting)
                 .unwrap_or_else(|| {
-                    let mut s = walk_args(under_lock, visiting);
+                    let mut s = walk_args(at.under_lock, visiting);
                     s.unknown = true;
                     s
                 }),
         }
     }
 
-    /// Expands a user-defined type, or `None` when no definition of `name` was scanned.
-    #[allow(clippy::too_many_arguments)]
+    /// Expands a user-defined type, or `None` when no definition of it was scanned. Results
+    /// for non-generic definitions are memoised, except those cut short by the cycle guard
+    /// (they depend on where the walk entered the cycle).
     fn expand_user(
         &self,
         segments: &[String],
         args: &[TypeExpr],
-        file: usize,
-        env: &Env,
-        under_lock: bool,
-        top: bool,
+        at: At,
         visiting: &mut Vec<(usize, usize)>,
     ) -> Option<Shape> {
-        let candidates = self.candidates(segments, file);
+        let candidates = self.candidates(segments, at.file);
         if candidates.is_empty() {
             return None;
         }
@@ -384,9 +382,10 @@ impl<'a> TypeIndex<'a> {
         for d in candidates {
             let key = (d.file, d.idx);
             if visiting.contains(&key) {
+                self.cycle_cuts.set(self.cycle_cuts.get() + 1);
                 continue;
             }
-            let memo_key = (d.file, d.idx, under_lock, top);
+            let memo_key = (d.file, d.idx, at.under_lock, at.top);
             let cacheable = d.def.params.is_empty();
             if cacheable && let Some(s) = self.memo.borrow().get(&memo_key) {
                 shape.merge(*s);
@@ -397,28 +396,50 @@ impl<'a> TypeIndex<'a> {
                 .params
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (p.clone(), args.get(i).map(|a| substitute(a, env))))
+                .map(|(i, p)| (p.clone(), args.get(i).map(|a| substitute(a, at.env))))
                 .collect();
+            let cuts_before = self.cycle_cuts.get();
             visiting.push(key);
             let mut s = Shape::default();
             let alias = d.def.kind == TypeDefKind::Alias;
+            let field_at = At {
+                file: d.file,
+                env: &inner_env,
+                under_lock: at.under_lock,
+                top: at.top && alias,
+            };
             for field in &d.def.fields {
-                s.merge(self.walk(
-                    field,
-                    d.file,
-                    &inner_env,
-                    under_lock,
-                    top && alias,
-                    visiting,
-                ));
+                s.merge(self.walk(field, field_at, visiting));
             }
             visiting.pop();
-            if cacheable {
+            if cacheable && self.cycle_cuts.get() == cuts_before {
                 self.memo.borrow_mut().insert(memo_key, s);
             }
             shape.merge(s);
         }
         Some(shape)
+    }
+}
+
+/// Where a walk is: the file whose imports and crate resolve names, the generic parameters in
+/// scope, whether an interior-mutable wrapper is above, and whether this is still the
+/// outermost type (only there does a lazy cell make the global lazy).
+#[derive(Clone, Copy)]
+struct At<'e> {
+    file: usize,
+    env: &'e Env,
+    under_lock: bool,
+    top: bool,
+}
+
+impl At<'_> {
+    /// A type argument or element: no longer the outermost type.
+    fn inner(self, under_lock: bool) -> Self {
+        At {
+            under_lock,
+            top: false,
+            ..self
+        }
     }
 }
 
@@ -508,6 +529,20 @@ mod tests {
             }
         );
         assert!(get("C").lazy && get("C").unknown);
+    }
+
+    #[test]
+    fn a_cycle_cut_short_is_not_memoised() {
+        // Classifying X walks A -> B -> (A: cut). B's partial result must not be reused for Y.
+        let out = shapes(
+            &["struct A { m: Mutex<Vec<u8>>, b: B }
+               struct B { a: Option<Box<A>> }
+               static X: A = todo!();
+               static Y: Option<B> = todo!();"],
+            &TypeOverrides::default(),
+        );
+        assert!(out[0].1.map_under_lock, "X: {:?}", out[0].1);
+        assert!(out[1].1.map_under_lock, "Y: {:?}", out[1].1);
     }
 
     #[test]
