@@ -144,8 +144,9 @@ pub struct TypeIndex<'a> {
     crate_modules: Vec<HashSet<String>>,
     overrides: &'a TypeOverrides,
     memo: RefCell<HashMap<(usize, usize, bool, bool), Shape>>,
-    /// How often the cycle guard has cut a walk short (see `expand_user`).
-    cycle_cuts: Cell<usize>,
+    /// The lowest stack depth a cycle has reached back to in the current expansion (see
+    /// `expand_user`); `usize::MAX` for none.
+    lowest_cut: Cell<usize>,
 }
 
 impl<'a> TypeIndex<'a> {
@@ -172,7 +173,7 @@ impl<'a> TypeIndex<'a> {
             crate_modules: crates.modules.clone(),
             overrides,
             memo: RefCell::default(),
-            cycle_cuts: Cell::new(0),
+            lowest_cut: Cell::new(usize::MAX),
         }
     }
 
@@ -255,7 +256,7 @@ impl<'a> TypeIndex<'a> {
         }
     }
 
-    fn walk(&self, ty: &TypeExpr, at: At, visiting: &mut Vec<(usize, usize)>) -> Shape {
+    fn walk(&self, ty: &TypeExpr, at: At, visiting: &mut Vec<(usize, usize, bool)>) -> Shape {
         match ty {
             TypeExpr::Path { segments, args } => self.walk_path(segments, args, at, visiting),
             TypeExpr::Tuple(items) => {
@@ -285,9 +286,9 @@ impl<'a> TypeIndex<'a> {
         segments: &[String],
         args: &[TypeExpr],
         at: At,
-        visiting: &mut Vec<(usize, usize)>,
+        visiting: &mut Vec<(usize, usize, bool)>,
     ) -> Shape {
-        let walk_args = |under_lock: bool, visiting: &mut Vec<(usize, usize)>| {
+        let walk_args = |under_lock: bool, visiting: &mut Vec<(usize, usize, bool)>| {
             let mut s = Shape::default();
             for a in args {
                 s.merge(self.walk(a, at.inner(under_lock), visiting));
@@ -365,14 +366,14 @@ impl<'a> TypeIndex<'a> {
     }
 
     /// Expands a user-defined type, or `None` when no definition of it was scanned. Results
-    /// for non-generic definitions are memoised, except those cut short by the cycle guard
-    /// (they depend on where the walk entered the cycle).
+    /// for non-generic definitions are memoised once final: a result cut short by a cycle to a
+    /// definition further up depends on where the walk entered the cycle and is not kept.
     fn expand_user(
         &self,
         segments: &[String],
         args: &[TypeExpr],
         at: At,
-        visiting: &mut Vec<(usize, usize)>,
+        visiting: &mut Vec<(usize, usize, bool)>,
     ) -> Option<Shape> {
         let candidates = self.candidates(segments, at.file);
         if candidates.is_empty() {
@@ -380,9 +381,10 @@ impl<'a> TypeIndex<'a> {
         }
         let mut shape = Shape::default();
         for d in candidates {
-            let key = (d.file, d.idx);
-            if visiting.contains(&key) {
-                self.cycle_cuts.set(self.cycle_cuts.get() + 1);
+            let key = (d.file, d.idx, at.under_lock);
+            if let Some(depth) = visiting.iter().position(|v| *v == key) {
+                // A cycle: what this definition adds is being computed further up the stack.
+                self.lowest_cut.set(self.lowest_cut.get().min(depth));
                 continue;
             }
             let memo_key = (d.file, d.idx, at.under_lock, at.top);
@@ -398,7 +400,8 @@ impl<'a> TypeIndex<'a> {
                 .enumerate()
                 .map(|(i, p)| (p.clone(), args.get(i).map(|a| substitute(a, at.env))))
                 .collect();
-            let cuts_before = self.cycle_cuts.get();
+            let depth = visiting.len();
+            let outer_cut = self.lowest_cut.replace(usize::MAX);
             visiting.push(key);
             let mut s = Shape::default();
             let alias = d.def.kind == TypeDefKind::Alias;
@@ -412,9 +415,13 @@ impl<'a> TypeIndex<'a> {
                 s.merge(self.walk(field, field_at, visiting));
             }
             visiting.pop();
-            if cacheable && self.cycle_cuts.get() == cuts_before {
+            let cut = self.lowest_cut.get();
+            // Complete unless a cycle reached a definition above this one (Tarjan's rule: the
+            // result is final at the root of its strongly connected component).
+            if cacheable && cut >= depth {
                 self.memo.borrow_mut().insert(memo_key, s);
             }
+            self.lowest_cut.set(outer_cut.min(cut));
             shape.merge(s);
         }
         Some(shape)
