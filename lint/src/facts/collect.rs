@@ -256,9 +256,17 @@ impl Collector<'_> {
     }
 }
 
+/// Field types, leaving out fields that exist only in test, miri or loom builds
+/// (`#[cfg(miri)] map: Mutex<..>`): production code never has them.
 fn fields_of(fields: &syn::Fields) -> impl Iterator<Item = TypeExpr> + '_ {
-    fields.iter().map(|f| from_syn(&f.ty))
+    fields
+        .iter()
+        .filter(|f| !f.attrs.iter().any(|a| cfg_attr_requires(a, TOOLING_CFGS)))
+        .map(|f| from_syn(&f.ty))
 }
+
+/// cfg names under which code is never part of a production build.
+const TOOLING_CFGS: &[&str] = &["test", "miri", "loom"];
 
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
@@ -483,16 +491,20 @@ pub(crate) fn is_test_attr(attr: &syn::Attribute) -> bool {
     if path.segments.last().is_some_and(|s| s.ident == "test") {
         return true;
     }
-    if !path.is_ident("cfg") {
-        return false;
-    }
-    attr.parse_args::<syn::Meta>()
-        .is_ok_and(|m| cfg_requires_test(&m))
+    cfg_attr_requires(attr, &["test"])
 }
 
-fn cfg_requires_test(meta: &syn::Meta) -> bool {
+/// Whether `attr` is a `#[cfg(..)]` that can only hold when one of `names` is set.
+fn cfg_attr_requires(attr: &syn::Attribute, names: &[&str]) -> bool {
+    attr.path().is_ident("cfg")
+        && attr
+            .parse_args::<syn::Meta>()
+            .is_ok_and(|m| cfg_requires(&m, names))
+}
+
+fn cfg_requires(meta: &syn::Meta, names: &[&str]) -> bool {
     match meta {
-        syn::Meta::Path(p) => p.is_ident("test"),
+        syn::Meta::Path(p) => names.iter().any(|n| p.is_ident(n)),
         syn::Meta::List(list) => {
             let nested = list
                 .parse_args_with(
@@ -500,9 +512,9 @@ fn cfg_requires_test(meta: &syn::Meta) -> bool {
                 )
                 .unwrap_or_default();
             if list.path.is_ident("all") {
-                nested.iter().any(cfg_requires_test)
+                nested.iter().any(|m| cfg_requires(m, names))
             } else if list.path.is_ident("any") {
-                !nested.is_empty() && nested.iter().all(cfg_requires_test)
+                !nested.is_empty() && nested.iter().all(|m| cfg_requires(m, names))
             } else {
                 false
             }
@@ -563,6 +575,15 @@ mod tests {
         assert!(f.fns[0].returns_static_ref());
         assert!(f.fns[0].uses.contains(&"I".to_string()));
         assert_eq!(f.test_ranges, [(2, 2), (3, 3), (5, 5)]);
+    }
+
+    #[test]
+    fn fields_only_in_tooling_builds_are_left_out() {
+        let f = facts(
+            "struct D<T> { #[cfg(miri)] map: Mutex<BTreeMap<usize, T>>, #[cfg(unix)] fd: i32, p: PhantomData<T> }",
+        );
+        let names: Vec<_> = f.types[0].fields.iter().filter_map(|t| t.name()).collect();
+        assert_eq!(names, ["i32", "PhantomData"]);
     }
 
     #[test]
