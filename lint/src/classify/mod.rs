@@ -288,6 +288,9 @@ impl<'a> TypeIndex<'a> {
         at: At,
         visiting: &mut Vec<(usize, usize, bool)>,
     ) -> Shape {
+        if segments.is_empty() {
+            return Shape::unknown();
+        }
         let walk_args = |under_lock: bool, visiting: &mut Vec<(usize, usize, bool)>| {
             let mut s = Shape::default();
             for a in args {
