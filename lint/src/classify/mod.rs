@@ -135,6 +135,10 @@ impl DefRef<'_> {
 
 type Env = HashMap<String, Option<TypeExpr>>;
 
+/// A definition (file, index), whether a lock is above it, whether it is the outermost type,
+/// and its generic arguments.
+type MemoKey = (usize, usize, bool, bool, Vec<Option<TypeExpr>>);
+
 /// Classifies types against every user type definition of the scan.
 pub struct TypeIndex<'a> {
     defs: HashMap<&'a str, Vec<DefRef<'a>>>,
@@ -143,7 +147,9 @@ pub struct TypeIndex<'a> {
     crate_names: Vec<String>,
     crate_modules: Vec<HashSet<String>>,
     overrides: &'a TypeOverrides,
-    memo: RefCell<HashMap<(usize, usize, bool, bool), Shape>>,
+    memo: RefCell<HashMap<MemoKey, Shape>>,
+    /// Members of a strongly connected component whose root has not finished yet.
+    pending: RefCell<Vec<MemoKey>>,
     /// The lowest stack depth a cycle has reached back to in the current expansion (see
     /// `expand_user`); `usize::MAX` for none.
     lowest_cut: Cell<usize>,
@@ -173,6 +179,7 @@ impl<'a> TypeIndex<'a> {
             crate_modules: crates.modules.clone(),
             overrides,
             memo: RefCell::default(),
+            pending: RefCell::default(),
             lowest_cut: Cell::new(usize::MAX),
         }
     }
@@ -368,8 +375,8 @@ impl<'a> TypeIndex<'a> {
         }
     }
 
-    /// Expands a user-defined type, or `None` when no definition of it was scanned. Results
-    /// for non-generic definitions are memoised once final: a result cut short by a cycle to a
+    /// Expands a user-defined type, or `None` when no definition of it was scanned. Results are
+    /// memoised (per generic argument list) once final: a result cut short by a cycle to a
     /// definition further up depends on where the walk entered the cycle and is not kept.
     fn expand_user(
         &self,
@@ -390,9 +397,12 @@ impl<'a> TypeIndex<'a> {
                 self.lowest_cut.set(self.lowest_cut.get().min(depth));
                 continue;
             }
-            let memo_key = (d.file, d.idx, at.under_lock, at.top);
-            let cacheable = d.def.params.is_empty();
-            if cacheable && let Some(s) = self.memo.borrow().get(&memo_key) {
+            // Generic definitions are memoised per argument list, after substitution.
+            let bound: Vec<Option<TypeExpr>> = (0..d.def.params.len())
+                .map(|i| args.get(i).map(|a| substitute(a, at.env)))
+                .collect();
+            let memo_key = (d.file, d.idx, at.under_lock, at.top, bound);
+            if let Some(s) = self.memo.borrow().get(&memo_key) {
                 shape.merge(*s);
                 continue;
             }
@@ -400,11 +410,12 @@ impl<'a> TypeIndex<'a> {
                 .def
                 .params
                 .iter()
-                .enumerate()
-                .map(|(i, p)| (p.clone(), args.get(i).map(|a| substitute(a, at.env))))
+                .cloned()
+                .zip(memo_key.4.iter().cloned())
                 .collect();
             let depth = visiting.len();
             let outer_cut = self.lowest_cut.replace(usize::MAX);
+            let pending_from = self.pending.borrow().len();
             visiting.push(key);
             let mut s = Shape::default();
             let alias = d.def.kind == TypeDefKind::Alias;
@@ -419,10 +430,22 @@ impl<'a> TypeIndex<'a> {
             }
             visiting.pop();
             let cut = self.lowest_cut.get();
-            // Complete unless a cycle reached a definition above this one (Tarjan's rule: the
-            // result is final at the root of its strongly connected component).
-            if cacheable && cut >= depth {
-                self.memo.borrow_mut().insert(memo_key, s);
+            // Tarjan's rule: a result is final at the root of its strongly connected component
+            // (no cycle reached above it). Every member of the component reaches the same
+            // definitions as its root, so the members waiting in `pending` share its result.
+            if cut >= depth {
+                let members = self.pending.borrow_mut().split_off(pending_from);
+                let mut memo = self.memo.borrow_mut();
+                for member in members {
+                    let member_shape = Shape {
+                        lazy: s.lazy && member.3,
+                        ..s
+                    };
+                    memo.insert(member, member_shape);
+                }
+                memo.insert(memo_key, s);
+            } else {
+                self.pending.borrow_mut().push(memo_key);
             }
             self.lowest_cut.set(outer_cut.min(cut));
             shape.merge(s);
