@@ -23,7 +23,8 @@ pub fn parse_file(path: &Path) -> Result<FileFacts, String> {
 
 /// Parses source text into facts (used for files and, later, for unsaved editor buffers).
 pub fn parse_source(text: &str) -> Result<FileFacts, String> {
-    let depth = max_nesting(text);
+    let lexed = facts::lexer::summarize(text);
+    let depth = lexed.max_nesting;
     if depth > MAX_NESTING {
         return Err(format!(
             "nesting too deep to parse safely ({depth} levels of brackets, limit {MAX_NESTING})"
@@ -32,7 +33,8 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
     let result = match syn::parse_file(text) {
         Ok(file) => {
             let mut f = facts::collect(&file, text);
-            f.suppressions.extend(facts::scan_suppressions(text));
+            f.suppressions
+                .extend(facts::suppressions_in(text, lexed.comments));
             f.suppressions.sort_by_key(|s| (s.loc.line, s.loc.column));
             Ok(f)
         }

@@ -120,18 +120,31 @@ fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// The maximum depth of brackets outside comments and literals.
-pub fn max_nesting(text: &str) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
+/// What one pass over a file finds: its deepest bracket nesting and its line comments.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub max_nesting: usize,
+    pub comments: Vec<Range<usize>>,
+}
+
+/// Scans `text` once for its [`Summary`].
+pub fn summarize(text: &str) -> Summary {
+    let mut out = Summary::default();
+    let mut depth = 0usize;
     scan(text, |e| match e {
         Event::Open => {
             depth += 1;
-            max = max.max(depth);
+            out.max_nesting = out.max_nesting.max(depth);
         }
         Event::Close => depth = depth.saturating_sub(1),
-        Event::LineComment(_) => {}
+        Event::LineComment(r) => out.comments.push(r),
     });
-    max
+    out
+}
+
+/// The maximum depth of brackets outside comments and literals.
+pub fn max_nesting(text: &str) -> usize {
+    summarize(text).max_nesting
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use types::TypeExpr;
 
 pub use collect::collect;
-pub use suppress::scan_suppressions;
+pub use suppress::{scan_suppressions, suppressions_in};
 
 /// A source range: 1-based lines and columns (columns count characters; `end_column` is
 /// exclusive), plus the byte range for snippet rendering.

@@ -9,12 +9,11 @@ const MARKER: &str = "isolate:";
 
 /// Finds every suppression comment in `source`.
 pub fn scan_suppressions(source: &str) -> Vec<Suppression> {
-    let mut comments = Vec::new();
-    lexer::scan(source, |e| {
-        if let lexer::Event::LineComment(r) = e {
-            comments.push(r);
-        }
-    });
+    suppressions_in(source, lexer::summarize(source).comments)
+}
+
+/// The suppressions among `comments`, the line comments of `source` (from [`lexer::summarize`]).
+pub fn suppressions_in(source: &str, comments: Vec<std::ops::Range<usize>>) -> Vec<Suppression> {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = Vec::new();
     let mut line_no = 1u32;
