@@ -136,8 +136,15 @@ impl DefRef<'_> {
 type Env = HashMap<String, Option<TypeExpr>>;
 
 /// A definition (file, index), whether a lock is above it, whether it is the outermost type,
-/// and its generic arguments.
-type MemoKey = (usize, usize, bool, bool, Vec<Option<TypeExpr>>);
+/// and the hash of its generic arguments.
+type MemoKey = (usize, usize, bool, bool, u64);
+
+fn args_hash(args: &[Option<TypeExpr>]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    args.hash(&mut h);
+    h.finish()
+}
 
 /// Classifies types against every user type definition of the scan.
 pub struct TypeIndex<'a> {
@@ -397,22 +404,17 @@ impl<'a> TypeIndex<'a> {
                 self.lowest_cut.set(self.lowest_cut.get().min(depth));
                 continue;
             }
-            // Generic definitions are memoised per argument list, after substitution.
+            // Generic definitions are memoised per argument list (after substitution), keyed
+            // by its 64-bit hash: storing the lists themselves cost ~50 MB on the corpus.
             let bound: Vec<Option<TypeExpr>> = (0..d.def.params.len())
                 .map(|i| args.get(i).map(|a| substitute(a, at.env)))
                 .collect();
-            let memo_key = (d.file, d.idx, at.under_lock, at.top, bound);
+            let memo_key = (d.file, d.idx, at.under_lock, at.top, args_hash(&bound));
             if let Some(s) = self.memo.borrow().get(&memo_key) {
                 shape.merge(*s);
                 continue;
             }
-            let inner_env: Env = d
-                .def
-                .params
-                .iter()
-                .cloned()
-                .zip(memo_key.4.iter().cloned())
-                .collect();
+            let inner_env: Env = d.def.params.iter().cloned().zip(bound).collect();
             let depth = visiting.len();
             let outer_cut = self.lowest_cut.replace(usize::MAX);
             let pending_from = self.pending.borrow().len();
