@@ -122,7 +122,13 @@ pub fn check(opts: &CheckOptions) -> Result<Report, CheckError> {
         return Err(CheckError::NoFiles(shown.join(", ")));
     }
     sources.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
-    sources.dedup_by(|a, b| a.path == b.path);
+    if roots.len() > 1 {
+        // Overlapping roots (`check . src`) reach some files twice: keep the first root's.
+        let mut seen = HashSet::new();
+        sources.retain(|s| {
+            seen.insert(std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone()))
+        });
+    }
 
     // Parse and collect facts, in parallel.
     let pool = rayon::ThreadPoolBuilder::new()
