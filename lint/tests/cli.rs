@@ -1016,10 +1016,13 @@ fn a_lone_unparsable_file_is_an_entry_in_errors() {
 
 #[test]
 fn overlapping_paths_report_each_file_once() {
-    let dir = temp_tree(&[("src/lib.rs", "static mut A: u8 = 0;\n")]);
+    let dir = temp_tree(&[
+        ("src/lib.rs", "static mut A: u8 = 0;\n"),
+        ("src/more.rs", "static mut B: u8 = 0;\n"),
+    ]);
     let out = check_json(dir.path(), &[dir.path().join("src").to_str().unwrap()]);
     out.assert_code(1);
     let doc = out.json();
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{doc}");
-    assert_eq!(doc["summary"]["files_scanned"], 1, "{doc}");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(doc["summary"]["files_scanned"], 2, "{doc}");
 }
