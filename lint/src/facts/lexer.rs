@@ -129,22 +129,32 @@ pub struct Summary {
 
 /// Scans `text` once for its [`Summary`].
 pub fn summarize(text: &str) -> Summary {
-    let mut out = Summary::default();
-    let mut depth = 0usize;
+    let mut comments = Vec::new();
+    let max_nesting = nesting_and(text, |r| comments.push(r));
+    Summary {
+        max_nesting,
+        comments,
+    }
+}
+
+/// The maximum depth of brackets outside comments and literals, without collecting comments
+/// (the parse-floor benchmark uses this and must not pay for work only the linter needs).
+pub fn max_nesting(text: &str) -> usize {
+    nesting_and(text, |_| {})
+}
+
+/// The maximum bracket depth of `text`, handing each line comment to `on_comment`.
+fn nesting_and(text: &str, mut on_comment: impl FnMut(Range<usize>)) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
     scan(text, |e| match e {
         Event::Open => {
             depth += 1;
-            out.max_nesting = out.max_nesting.max(depth);
+            max = max.max(depth);
         }
         Event::Close => depth = depth.saturating_sub(1),
-        Event::LineComment(r) => out.comments.push(r),
+        Event::LineComment(r) => on_comment(r),
     });
-    out
-}
-
-/// The maximum depth of brackets outside comments and literals.
-pub fn max_nesting(text: &str) -> usize {
-    summarize(text).max_nesting
+    max
 }
 
 #[cfg(test)]

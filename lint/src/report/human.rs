@@ -77,28 +77,24 @@ pub fn render(report: &Report, color: bool, quiet: bool) -> String {
     // Snippets are read back from disk here, once per file with findings: the scan keeps no
     // source text. A file that changed since the scan shows no snippet rather than a wrong one.
     let mut sources: HashMap<&Path, Option<String>> = HashMap::new();
-    {
-        for f in &report.findings {
-            let text = sources
-                .entry(f.path.as_path())
-                .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
-                .as_ref()
-                .filter(|t| {
-                    t.len() >= f.bytes.1 as usize && t.is_char_boundary(f.bytes.0 as usize)
-                });
-            let src = text.map(|s| NamedSource::new(f.file.clone(), s.clone()));
-            let diag = FindingDiag { f, src };
-            if handler.render_report(&mut out, &diag).is_err() {
-                let _ = writeln!(
-                    out,
-                    "{}:{}:{}: {}: {}",
-                    f.file, f.line, f.column, f.rule, f.message
-                );
-            }
+    for f in &report.findings {
+        let text = sources
+            .entry(f.path.as_path())
+            .or_insert_with(|| std::fs::read_to_string(&f.path).ok())
+            .as_ref()
+            .filter(|t| t.len() >= f.bytes.1 as usize && t.is_char_boundary(f.bytes.0 as usize));
+        let src = text.map(|s| NamedSource::new(f.file.clone(), s.clone()));
+        let diag = FindingDiag { f, src };
+        if handler.render_report(&mut out, &diag).is_err() {
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {}: {}",
+                f.file, f.line, f.column, f.rule, f.message
+            );
         }
-        for e in &report.errors {
-            let _ = writeln!(out, "warning: could not lint {}: {}", e.file, e.message);
-        }
+    }
+    for e in &report.errors {
+        let _ = writeln!(out, "warning: could not lint {}: {}", e.file, e.message);
     }
     if report.files_scanned == 0 {
         let _ = writeln!(
