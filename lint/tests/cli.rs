@@ -226,10 +226,16 @@ fn json_has_exactly_the_documented_keys() {
             "duration_ms"
         ])
     );
+    // Keys are only ever added: `path`, `related`, `notes` and `fix` came after the first
+    // release, in the same `version: 1`.
     let finding_keys = [
         "rule",
         "level",
         "file",
+        "path",
+        "related",
+        "notes",
+        "fix",
         "line",
         "column",
         "end_line",
@@ -243,7 +249,11 @@ fn json_has_exactly_the_documented_keys() {
     let mut suppressed_keys = finding_keys.to_vec();
     suppressed_keys.push("reason");
     assert_eq!(keys(&doc["suppressed"][0]), set(&suppressed_keys), "{doc}");
-    assert_eq!(keys(&doc["errors"][0]), set(&["file", "message"]), "{doc}");
+    assert_eq!(
+        keys(&doc["errors"][0]),
+        set(&["file", "path", "message"]),
+        "{doc}"
+    );
     for key in [
         "files_scanned",
         "errors",

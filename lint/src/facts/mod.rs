@@ -1,51 +1,74 @@
 //! Per-file facts: everything the later stages need from one source file, collected in a
 //! single pass over its syntax tree. The tree is dropped afterwards; rules only read facts.
 //!
-//! Facts are deliberately richer than today's rules need (functions, calls, uses, attributes):
-//! the cross-file call graph and entry-point analysis are built from them.
+//! Paths are kept as written, with the module they were written in, and resolved later across
+//! files by [`crate::resolve`]: the facts of one file never depend on another file, so an
+//! editor's change to one file re-collects that file alone.
 
 mod collect;
-pub mod lexer;
+pub(crate) mod lexer;
 mod macros;
-mod suppress;
-pub mod types;
+pub(crate) mod types;
 
-use serde::{Deserialize, Serialize};
-pub use types::TypeExpr;
+use crate::diagnostic::Loc;
+use crate::suppress::Suppression;
+pub(crate) use types::TypeExpr;
 
-pub use collect::collect;
-pub use suppress::{scan_suppressions, suppressions_in};
+pub(crate) use collect::{collect, path_string};
 
-/// A source range: 1-based lines and columns (columns count characters; `end_column` is
-/// exclusive), plus the byte range for snippet rendering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Loc {
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-    pub byte_start: u32,
-    pub byte_end: u32,
+/// A path as written: `["crate", "api", "State"]`, `["super", "X"]`, `["HashMap"]`. A leading
+/// `::` is dropped.
+pub(crate) type PathSegs = Vec<String>;
+
+/// Index of a module within its file's [`FileFacts::modules`] (0 = the file itself).
+pub(crate) type LocalModule = u32;
+
+/// How a module's items are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModuleKind {
+    /// The file itself.
+    File,
+    /// `mod x { ... }`.
+    Inline,
+    /// `mod x;`: its items are in another file, found by the module tree.
+    OutOfLine,
 }
 
-impl Loc {
-    pub(crate) fn of(span: proc_macro2::Span) -> Loc {
-        let (start, end) = (span.start(), span.end());
-        let bytes = span.byte_range();
-        Loc {
-            line: start.line as u32,
-            column: start.column as u32 + 1,
-            end_line: end.line as u32,
-            end_column: end.column as u32 + 1,
-            byte_start: bytes.start as u32,
-            byte_end: bytes.end as u32,
-        }
-    }
+/// A module declared in the file (and the file's own top level, at index 0).
+#[derive(Debug, Clone)]
+pub(crate) struct ModuleFact {
+    pub name: String,
+    pub parent: Option<LocalModule>,
+    pub kind: ModuleKind,
+    /// `#[path = "..."]` on the declaration.
+    pub path_attr: Option<String>,
+    /// Declared under `#[cfg(test)]` (on itself or an enclosing module): its items, and the
+    /// file of an out-of-line module, are test code.
+    pub in_test: bool,
+}
+
+/// One binding made by a `use` item (or `extern crate`).
+#[derive(Debug, Clone)]
+pub(crate) struct UseFact {
+    pub module: LocalModule,
+    /// The name it binds; `None` for a glob (`use a::*`).
+    pub alias: Option<String>,
+    /// The path it names (the glob's module for a glob).
+    pub path: PathSegs,
+    /// `pub use`: a re-export (visibility is otherwise ignored: the linter over-approximates).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "kept for the call graph's re-export chains (the execution-path issue)"
+        )
+    )]
+    pub is_pub: bool,
 }
 
 /// How a global is declared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum GlobalKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GlobalKind {
     /// `static NAME: T`.
     Static,
     /// `static mut NAME: T`.
@@ -57,26 +80,28 @@ pub enum GlobalKind {
 }
 
 /// One global item.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Global {
+#[derive(Debug, Clone)]
+pub(crate) struct Global {
     pub name: String,
     pub kind: GlobalKind,
     pub ty: TypeExpr,
-    /// The type as written, whitespace-normalised.
+    /// The type, printed normalised.
     pub ty_text: String,
     /// The item's name.
     pub loc: Loc,
     /// First line of the item including its attributes and doc comments.
     pub start_line: u32,
-    /// Enclosing scope within the file: inline modules, impl types and fns, `::`-joined.
-    pub scope: String,
+    /// For an item inside `thread_local!`/`lazy_static!`: the first line of the macro call
+    /// (a suppression above the call covers every item in it).
+    pub macro_start: Option<u32>,
+    pub module: LocalModule,
     /// Declared under `#[cfg(test)]` or inside a `#[test]` function.
     pub in_test: bool,
 }
 
 /// What a user-defined type is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TypeDefKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeDefKind {
     Struct,
     Enum,
     Union,
@@ -84,36 +109,75 @@ pub enum TypeDefKind {
 }
 
 /// A struct, enum, union or type alias defined in the file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TypeDef {
+#[derive(Debug, Clone)]
+pub(crate) struct TypeDef {
     pub name: String,
     pub kind: TypeDefKind,
     /// Generic type parameter names, in order.
     pub params: Vec<String>,
-    /// The inline modules it is declared in, outermost first.
-    pub modules: Vec<String>,
+    pub module: LocalModule,
     /// Field types (all variants for an enum); the aliased type for an alias.
     pub fields: Vec<TypeExpr>,
 }
 
+/// A call in a function body, kept as written for the call graph to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Callee {
+    /// `a::b::f(..)`, `Type::new(..)`, `Self::f(..)`.
+    Path(PathSegs),
+    /// `x.method(..)`.
+    Method(String),
+}
+
+/// One distinct callee of a function, at its first call site.
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "read by the call graph (the execution-path issue)"
+    )
+)]
+pub(crate) struct Call {
+    pub callee: Callee,
+    pub line: u32,
+    pub column: u32,
+}
+
 /// A function or method.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FnFact {
+#[derive(Debug, Clone)]
+pub(crate) struct FnFact {
     pub name: String,
     /// `Type::method` for methods, the plain name otherwise.
     pub qualified: String,
-    pub scope: String,
+    pub module: LocalModule,
+    /// The `impl` block's self type, as written, for methods.
+    pub self_ty: Option<PathSegs>,
+    /// The trait of `impl Trait for Type`, as written.
+    pub trait_path: Option<PathSegs>,
     pub loc: Loc,
     pub start_line: u32,
-    /// The return type, if any, and as written.
+    /// The return type, if any.
     pub ret: Option<TypeExpr>,
+    /// The return type printed normalised, for fns returning `&'static T` (else empty).
     pub ret_text: String,
     /// Paths of the attributes on the fn (`get`, `tokio::main`, `isolate::entry`, ...).
+    #[expect(
+        dead_code,
+        reason = "entry points are found from these (the execution-path issue)"
+    )]
     pub attrs: Vec<String>,
-    /// Last segments of every path expression used in the body (sorted, deduplicated).
-    pub uses: Vec<String>,
-    /// Callees: `a::b` for path calls, `.name` for method calls (sorted, deduplicated).
-    pub calls: Vec<String>,
+    /// Every path expression used in the body, as written (sorted, deduplicated).
+    pub uses: Vec<PathSegs>,
+    /// Callees in order of first appearance (deduplicated).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "read by the call graph (the execution-path issue)"
+        )
+    )]
+    pub calls: Vec<Call>,
     pub in_test: bool,
 }
 
@@ -130,28 +194,16 @@ impl FnFact {
     }
 }
 
-/// An `// isolate: allow(rule, ...) -- reason` comment or `#[isolate::allow]` attribute.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Suppression {
-    pub loc: Loc,
-    /// A comment after code on its line: it covers that line only.
-    pub trailing: bool,
-    /// The first line after the comment that is not itself a `//` comment line: the comment
-    /// reaches an item that starts on or before it.
-    pub reach: u32,
-    pub rules: Vec<String>,
-    pub reason: Option<String>,
-}
-
 /// Everything the linter knows about one file after parsing it.
 #[derive(Debug, Default, Clone)]
-pub struct FileFacts {
+pub(crate) struct FileFacts {
+    /// The file's top level (index 0), then every `mod` it declares, in order.
+    pub modules: Vec<ModuleFact>,
+    pub uses: Vec<UseFact>,
     pub globals: Vec<Global>,
     pub types: Vec<TypeDef>,
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<Suppression>,
-    /// Names of the inline and out-of-line modules declared in the file (`mod a;`, `mod b {}`).
-    pub modules: Vec<String>,
     /// Line ranges (inclusive) of test-only items: `#[cfg(test)]` modules, `#[test]` fns.
     pub test_ranges: Vec<(u32, u32)>,
 }

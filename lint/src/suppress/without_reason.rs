@@ -1,6 +1,6 @@
-use super::{Level, Rule};
+use crate::rules::{Level, Rule};
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "suppression_without_reason",
     default_level: Level::Warn,
     summary: "an `isolate: allow(...)` suppression without a `-- reason`",
@@ -29,4 +29,6 @@ static REQUESTS: AtomicU64 = AtomicU64::new(0);
 ## Fix
 Add `-- ` and one sentence saying why sharing this value across users is safe.
 "#,
+    global: None,
+    project: None,
 };

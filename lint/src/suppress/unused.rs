@@ -1,6 +1,6 @@
-use super::{Level, Rule};
+use crate::rules::{Level, Rule};
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "unused_suppression",
     default_level: Level::Warn,
     summary: "an `isolate: allow(...)` suppression that matches no finding",
@@ -28,4 +28,6 @@ const LIMIT: usize = 10;
 ## Fix
 Delete the comment, or correct the rule id.
 "#,
+    global: None,
+    project: None,
 };
