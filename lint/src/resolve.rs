@@ -90,7 +90,7 @@ impl<'a> Resolver<'a> {
                     .items
                     .entry(module.name.as_str())
                     .or_default()
-                    .push(Def::Module(m(k as LocalModule) as ModuleId));
+                    .push(Def::Module(tree.canonical(m(k as LocalModule) as ModuleId)));
             }
             for (idx, t) in f.types.iter().enumerate() {
                 scopes[m(t.module)]

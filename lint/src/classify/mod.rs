@@ -202,7 +202,7 @@ impl<'a> TypeIndex<'a> {
     /// before it had a resolver: in the same file, else the same crate (preferring the modules
     /// the path names), else - for a bare name - the one crate that defines it, or in the crate
     /// the path's first segment names.
-    fn by_name_fallback(&self, segments: &[String], file: FileId) -> Vec<DefRef<'a>> {
+    fn by_name_fallback(&self, segments: &[String], file: FileId, local: bool) -> Vec<DefRef<'a>> {
         let Some(all) = segments.last().and_then(|n| self.by_name.get(n.as_str())) else {
             return Vec::new();
         };
@@ -210,7 +210,6 @@ impl<'a> TypeIndex<'a> {
             .iter()
             .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))
             .count();
-        let local = segments.len() == 1 || relative > 0;
         let prefer_modules = |defs: Vec<DefRef<'a>>, modules: &[String]| -> Vec<DefRef<'a>> {
             if modules.is_empty() {
                 return defs;
@@ -349,18 +348,36 @@ impl<'a> TypeIndex<'a> {
             Some(false) => return Shape::default(),
             None => {}
         }
-        if !defs.is_empty() {
+        // A definition in the path's own crate is the user's type; one in another scanned crate
+        // (a vendored `once_cell`, `parking_lot`) is first looked up among the known library
+        // types, as the path names it.
+        let own_crate = self.crate_of(at.file);
+        let known = || {
+            known::lookup(&full, !args.is_empty())
+                .or_else(|| known::lookup(segments, !args.is_empty()))
+        };
+        if !defs.is_empty()
+            && (defs.iter().any(|d| self.crate_of(d.file) == own_crate) || known().is_none())
+        {
             return self.expand_user(defs, args, at, visiting);
         }
-        let local_first =
-            segments.len() == 1 || matches!(segments[0].as_str(), "crate" | "self" | "super");
-        if external.is_none() && local_first {
-            let found = self.by_name_fallback(segments, at.file);
+        // The first segment named a module of this crate, but the rest could not be followed
+        // (a module filled by a macro, or by a cfg we do not evaluate).
+        let in_own_module = resolved.consumed >= 1
+            && !complete
+            && resolved.res.iter().any(|r| {
+                matches!(r, Res::Def(Def::Module(m)) if self.resolver.tree().modules[*m as usize].krate == own_crate)
+            });
+        let local_first = segments.len() == 1
+            || matches!(segments[0].as_str(), "crate" | "self" | "super")
+            || in_own_module;
+        if defs.is_empty() && external.is_none() && local_first {
+            let found = self.by_name_fallback(segments, at.file, true);
             if !found.is_empty() {
                 return self.expand_user(found, args, at, visiting);
             }
         }
-        match known::lookup(&full, !args.is_empty()) {
+        match known() {
             Some(Known::Lazy) => {
                 let mut s = walk_args(at.under_lock, visiting);
                 if at.top {
@@ -389,8 +406,10 @@ impl<'a> TypeIndex<'a> {
             Some(Known::Transparent) => walk_args(at.under_lock, visiting),
             Some(Known::Immutable) => Shape::default(),
             None => {
-                let found = if external.is_none() && !local_first {
-                    self.by_name_fallback(segments, at.file)
+                let found = if !defs.is_empty() {
+                    defs
+                } else if external.is_none() && !local_first {
+                    self.by_name_fallback(segments, at.file, false)
                 } else {
                     Vec::new()
                 };

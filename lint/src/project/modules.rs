@@ -49,6 +49,9 @@ pub(crate) struct ModuleTree {
     pub file_test: Vec<bool>,
     /// Per crate: its root module, if its root file was scanned.
     pub crate_root: Vec<Option<ModuleId>>,
+    /// `mod x;` declarations of a file another declaration reached first: they name the same
+    /// module (`#[path = "../util/lazy.rs"] mod lazy;` in several files).
+    alias: HashMap<ModuleId, ModuleId>,
 }
 
 const UNSET: CrateId = CrateId::MAX;
@@ -61,6 +64,12 @@ impl ModuleTree {
         } else {
             self.block[file.index()] + local
         }
+    }
+
+    /// The module `module` stands for (itself, unless it declares a file reached first by
+    /// another declaration).
+    pub fn canonical(&self, module: ModuleId) -> ModuleId {
+        self.alias.get(&module).copied().unwrap_or(module)
     }
 
     /// The root module of `krate`'s crate.
@@ -152,6 +161,10 @@ impl ModuleTree {
                         continue;
                     };
                     if t.file_crate[target] != UNSET {
+                        let reached = t.module_of(FileId(target as u32), 0);
+                        if reached != id {
+                            t.alias.insert(id, reached);
+                        }
                         break;
                     }
                     t.link[target] = Some(id);

@@ -182,8 +182,8 @@ fn parse_comment(comment: &str) -> Option<Parsed> {
 pub(crate) fn check_rule_id(text: &str) -> Result<(), String> {
     let bare = text.strip_prefix("isolate::").unwrap_or(text);
     let ident = !bare.is_empty()
-        && bare.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && bare.starts_with(|c: char| c.is_alphabetic() || c == '_')
+        && bare.chars().all(|c| c.is_alphanumeric() || c == '_');
     if ident {
         Ok(())
     } else {
