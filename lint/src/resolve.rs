@@ -58,7 +58,8 @@ struct Scope<'a> {
 pub(crate) struct Resolver<'a> {
     tree: &'a ModuleTree,
     project: &'a Project,
-    scopes: Vec<Scope<'a>>,
+    facts: &'a [Option<&'a FileFacts>],
+    scopes: RefCell<HashMap<ModuleId, Rc<Scope<'a>>>>,
     /// Per (module, for a first segment): name -> meaning.
     memo: RefCell<HashMap<(ModuleId, bool), Names>>,
     /// Per (crate, name): the crates the name can mean there.
@@ -72,65 +73,74 @@ type CrateSet = Rc<[usize]>;
 const STD_CRATES: &[&str] = &["std", "core", "alloc", "proc_macro", "test"];
 
 impl<'a> Resolver<'a> {
-    /// Builds every module's scope from the facts (`facts[i]` is file `i`'s, `None` when it
-    /// did not parse).
+    /// A resolver over the tree and the facts (`facts[i]` is file `i`'s, `None` when it did
+    /// not parse). A module's scope is built the first time a path is resolved in it: most
+    /// modules of a large workspace are never asked.
     pub fn new(
         tree: &'a ModuleTree,
         project: &'a Project,
-        facts: &[Option<&'a FileFacts>],
+        facts: &'a [Option<&'a FileFacts>],
     ) -> Self {
-        let mut scopes: Vec<Scope> = (0..tree.modules.len()).map(|_| Scope::default()).collect();
-        for (i, f) in facts.iter().enumerate() {
-            let Some(f) = f else { continue };
-            let file = FileId(i as u32);
-            let m = |local: LocalModule| tree.module_of(file, local) as usize;
-            for (k, module) in f.modules.iter().enumerate().skip(1) {
-                let parent = module.parent.unwrap_or(0);
-                scopes[m(parent)]
-                    .items
-                    .entry(module.name.as_str())
-                    .or_default()
-                    .push(Def::Module(tree.canonical(m(k as LocalModule) as ModuleId)));
-            }
-            for (idx, t) in f.types.iter().enumerate() {
-                scopes[m(t.module)]
-                    .items
-                    .entry(t.name.as_str())
-                    .or_default()
-                    .push(Def::Type(file, idx));
-            }
-            for (idx, g) in f.globals.iter().enumerate() {
-                scopes[m(g.module)]
-                    .items
-                    .entry(g.name.as_str())
-                    .or_default()
-                    .push(Def::Global(file, idx));
-            }
-            for (idx, func) in f.fns.iter().enumerate() {
-                if func.self_ty.is_none() && func.trait_path.is_none() {
-                    scopes[m(func.module)]
-                        .items
-                        .entry(func.name.as_str())
-                        .or_default()
-                        .push(Def::Fn(file, idx));
+        Resolver {
+            tree,
+            project,
+            facts,
+            scopes: RefCell::default(),
+            memo: RefCell::default(),
+            crates: RefCell::default(),
+            active: RefCell::default(),
+        }
+    }
+
+    /// The items and imports of `module`.
+    fn scope(&self, module: ModuleId) -> Rc<Scope<'a>> {
+        if let Some(s) = self.scopes.borrow().get(&module) {
+            return s.clone();
+        }
+        let data = &self.tree.modules[module as usize];
+        let (file, local) = (data.file, data.local);
+        let mut scope = Scope::default();
+        if let Some(f) = self.facts[file.index()] {
+            let mut add = |name: &'a str, def: Def| scope.items.entry(name).or_default().push(def);
+            for (k, m) in f.modules.iter().enumerate().skip(1) {
+                if m.parent == Some(local) {
+                    let child = self
+                        .tree
+                        .canonical(self.tree.module_of(file, k as LocalModule));
+                    add(m.name.as_str(), Def::Module(child));
                 }
             }
-            for u in &f.uses {
-                let scope = &mut scopes[m(u.module)];
+            for (idx, t) in f
+                .types
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.module == local)
+            {
+                add(t.name.as_str(), Def::Type(file, idx));
+            }
+            for (idx, g) in f
+                .globals
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.module == local)
+            {
+                add(g.name.as_str(), Def::Global(file, idx));
+            }
+            for (idx, func) in f.fns.iter().enumerate() {
+                if func.module == local && func.self_ty.is_none() && func.trait_path.is_none() {
+                    add(func.name.as_str(), Def::Fn(file, idx));
+                }
+            }
+            for u in f.uses.iter().filter(|u| u.module == local) {
                 match &u.alias {
                     Some(alias) => scope.named.entry(alias.as_str()).or_default().push(u),
                     None => scope.globs.push(u),
                 }
             }
         }
-        Resolver {
-            tree,
-            project,
-            scopes,
-            memo: RefCell::default(),
-            crates: RefCell::default(),
-            active: RefCell::default(),
-        }
+        let scope = Rc::new(scope);
+        self.scopes.borrow_mut().insert(module, scope.clone());
+        scope
     }
 
     /// The module of local module `local` of `file`.
@@ -222,7 +232,6 @@ impl<'a> Resolver<'a> {
     /// What `name` means in `module`: its items and named imports, else its globs, else (when
     /// `extern_prelude`, i.e. for a path's first segment) the crates it can name.
     fn lookup(&self, module: ModuleId, name: &str, extern_prelude: bool) -> Rc<[Res]> {
-        let scope = &self.scopes[module as usize];
         if let Some(hit) = self
             .memo
             .borrow()
@@ -235,6 +244,7 @@ impl<'a> Resolver<'a> {
         if !self.active.borrow_mut().insert(active_key.clone()) {
             return Rc::from(Vec::new());
         }
+        let scope = self.scope(module);
         let mut out: Vec<Res> = Vec::new();
         if let Some(defs) = scope.items.get(name) {
             out.extend(defs.iter().map(|d| Res::Def(*d)));

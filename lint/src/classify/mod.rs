@@ -127,7 +127,8 @@ pub(crate) struct TypeIndex<'a> {
     resolver: &'a Resolver<'a>,
     facts: &'a [Option<&'a FileFacts>],
     /// Every type definition by name, for paths the resolver cannot follow.
-    by_name: HashMap<&'a str, Vec<DefRef<'a>>>,
+    /// (name, file, index), sorted by name: one flat list, no allocation per name.
+    by_name: Vec<(&'a str, FileId, usize)>,
     /// The configured overrides that apply to types written in each file.
     overrides: &'a [&'a TypeOverrides],
     memo: RefCell<HashMap<MemoKey, Shape>>,
@@ -148,17 +149,14 @@ impl<'a> TypeIndex<'a> {
         facts: &'a [Option<&'a FileFacts>],
         overrides: &'a [&'a TypeOverrides],
     ) -> Self {
-        let mut by_name: HashMap<&str, Vec<DefRef>> = HashMap::new();
+        let mut by_name: Vec<(&str, FileId, usize)> = Vec::new();
         for (i, f) in facts.iter().enumerate() {
             let Some(f) = f else { continue };
             for (idx, def) in f.types.iter().enumerate() {
-                by_name.entry(def.name.as_str()).or_default().push(DefRef {
-                    file: FileId(i as u32),
-                    idx,
-                    def,
-                });
+                by_name.push((def.name.as_str(), FileId(i as u32), idx));
             }
         }
+        by_name.sort_unstable();
         TypeIndex {
             resolver,
             facts,
@@ -203,9 +201,18 @@ impl<'a> TypeIndex<'a> {
     /// the path names), else - for a bare name - the one crate that defines it, or in the crate
     /// the path's first segment names.
     fn by_name_fallback(&self, segments: &[String], file: FileId, local: bool) -> Vec<DefRef<'a>> {
-        let Some(all) = segments.last().and_then(|n| self.by_name.get(n.as_str())) else {
+        let Some(name) = segments.last() else {
             return Vec::new();
         };
+        let from = self.by_name.partition_point(|(n, _, _)| *n < name.as_str());
+        let all: Vec<DefRef<'a>> = self.by_name[from..]
+            .iter()
+            .take_while(|(n, _, _)| *n == name.as_str())
+            .filter_map(|&(_, file, idx)| self.def_ref(file, idx))
+            .collect();
+        if all.is_empty() {
+            return Vec::new();
+        }
         let relative = segments
             .iter()
             .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))

@@ -3,15 +3,13 @@
 //! It never asks syn for the span of a whole item (`Spanned::span` turns the item back into
 //! tokens, which costs as much as parsing it again): item ends come from their closing tokens.
 
-use std::collections::HashSet;
-
 use syn::visit::{self, Visit};
 
 use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
 use super::types::{self, from_syn};
 use super::{
     Call, Callee, FileFacts, FnFact, Global, GlobalKind, LocalModule, ModuleFact, ModuleKind,
-    PathSegs, TypeDef, TypeDefKind, UseFact,
+    PathSegs, PathText, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -34,23 +32,46 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         in_test: false,
     });
     c.visit_file(file);
-    let mut facts = c.facts;
-    for f in &mut facts.fns {
-        f.uses.sort();
-        f.uses.dedup();
-    }
-    facts
+    c.facts
 }
 
 struct FnFrame {
-    uses: Vec<PathSegs>,
+    uses: Vec<PathText>,
     calls: Vec<Call>,
-    seen_calls: HashSet<Callee>,
+    /// Names bound by the fn's patterns (parameters, `let`, closures, `match` arms).
+    locals: Vec<String>,
+}
+
+impl FnFrame {
+    /// Sorts and deduplicates what the body collected; drops the fn's own locals.
+    fn finish(mut self) -> (Vec<PathText>, Vec<Call>) {
+        self.locals.sort_unstable();
+        let local = |p: &PathText| {
+            let text: &str = &p.0;
+            text == "self"
+                || (!text.contains("::")
+                    && self
+                        .locals
+                        .binary_search_by(|l| l.as_str().cmp(text))
+                        .is_ok())
+        };
+        self.uses.retain(|p| !local(p));
+        self.uses.sort_unstable();
+        self.uses.dedup();
+        // Each callee at its first call site.
+        self.calls
+            .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
+        self.calls
+            .dedup_by(|later, first| later.callee == first.callee);
+        self.calls.shrink_to_fit();
+        self.uses.shrink_to_fit();
+        (self.uses, self.calls)
+    }
 }
 
 struct ImplFrame {
-    self_ty: Option<PathSegs>,
-    trait_path: Option<PathSegs>,
+    self_ty: Option<PathText>,
+    trait_path: Option<PathText>,
     /// A trait's own block (default methods), not an `impl`.
     is_trait: bool,
 }
@@ -156,9 +177,7 @@ impl Collector {
             let frame = c.impl_stack.last();
             let qualified = match (
                 frame,
-                frame
-                    .and_then(|f| f.self_ty.as_ref())
-                    .and_then(|p| p.last()),
+                frame.and_then(|f| f.self_ty.as_ref()).map(PathText::last),
             ) {
                 (_, Some(ty)) => format!("{ty}::{name}"),
                 (Some(f), None) if !f.is_trait => format!("_::{name}"),
@@ -171,14 +190,14 @@ impl Collector {
             c.fn_stack.push(FnFrame {
                 uses: Vec::new(),
                 calls: Vec::new(),
-                seen_calls: HashSet::new(),
+                locals: Vec::new(),
             });
             // Items inside a fn body belong to no impl.
             let impls = std::mem::take(&mut c.impl_stack);
             visit::visit_signature(c, sig);
             c.visit_block(body);
             c.impl_stack = impls;
-            let frame = c.fn_stack.pop().expect("pushed above");
+            let (uses, calls) = c.fn_stack.pop().expect("pushed above").finish();
             let ret = match &sig.output {
                 syn::ReturnType::Type(_, ty) => Some((from_syn(ty), ty)),
                 syn::ReturnType::Default => None,
@@ -194,8 +213,8 @@ impl Collector {
                 ret: None,
                 ret_text: String::new(),
                 attrs: attrs.iter().map(|a| path_string(a.path())).collect(),
-                uses: frame.uses,
-                calls: frame.calls,
+                uses,
+                calls,
                 in_test: c.in_test(),
             };
             if let Some((ret, ty)) = ret {
@@ -355,10 +374,10 @@ impl<'ast> Visit<'ast> for Collector {
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
         let self_ty = match &*item.self_ty {
-            syn::Type::Path(p) if p.qself.is_none() => Some(path_segs(&p.path)),
+            syn::Type::Path(p) if p.qself.is_none() => Some(path_text(&p.path)),
             _ => None,
         };
-        let trait_path = item.trait_.as_ref().map(|(_, p, _)| path_segs(p));
+        let trait_path = item.trait_.as_ref().map(|(_, p, _)| path_text(p));
         let first = item.impl_token.span;
         self.with_test_attrs(&item.attrs, first, item.brace_token.span.close(), |c| {
             c.impl_stack.push(ImplFrame {
@@ -375,7 +394,7 @@ impl<'ast> Visit<'ast> for Collector {
         // Default methods of a trait: named plainly, with the trait kept for the call graph.
         self.impl_stack.push(ImplFrame {
             self_ty: None,
-            trait_path: Some(vec![item.ident.to_string()]),
+            trait_path: Some(PathText::new(std::iter::once(&item.ident))),
             is_trait: true,
         });
         visit::visit_item_trait(self, item);
@@ -467,15 +486,22 @@ impl<'ast> Visit<'ast> for Collector {
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
         if let Some(frame) = self.fn_stack.last_mut() {
-            frame.uses.push(path_segs(&expr.path));
+            frame.uses.push(path_text(&expr.path));
         }
         visit::visit_expr_path(self, expr);
+    }
+
+    fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+        if let Some(frame) = self.fn_stack.last_mut() {
+            frame.locals.push(pat.ident.to_string());
+        }
+        visit::visit_pat_ident(self, pat);
     }
 
     fn visit_expr_call(&mut self, expr: &'ast syn::ExprCall) {
         if let (Some(frame), syn::Expr::Path(p)) = (self.fn_stack.last_mut(), &*expr.func) {
             let at = p.path.segments.first().map(|s| s.ident.span().start());
-            push_call(frame, Callee::Path(path_segs(&p.path)), at);
+            push_call(frame, Callee::Path(path_text(&p.path)), at);
         }
         visit::visit_expr_call(self, expr);
     }
@@ -483,17 +509,17 @@ impl<'ast> Visit<'ast> for Collector {
     fn visit_expr_method_call(&mut self, expr: &'ast syn::ExprMethodCall) {
         if let Some(frame) = self.fn_stack.last_mut() {
             let at = Some(expr.method.span().start());
-            push_call(frame, Callee::Method(expr.method.to_string()), at);
+            push_call(
+                frame,
+                Callee::Method(expr.method.to_string().into_boxed_str()),
+                at,
+            );
         }
         visit::visit_expr_method_call(self, expr);
     }
 }
 
 fn push_call(frame: &mut FnFrame, callee: Callee, at: Option<proc_macro2::LineColumn>) {
-    if frame.seen_calls.contains(&callee) {
-        return;
-    }
-    frame.seen_calls.insert(callee.clone());
     let at = at.unwrap_or(proc_macro2::LineColumn { line: 0, column: 0 });
     frame.calls.push(Call {
         callee,
@@ -510,8 +536,8 @@ fn delimiter_close(d: &syn::MacroDelimiter) -> proc_macro2::Span {
     }
 }
 
-fn path_segs(path: &syn::Path) -> PathSegs {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
+fn path_text(path: &syn::Path) -> PathText {
+    PathText::new(path.segments.iter().map(|s| &s.ident))
 }
 
 pub(crate) fn path_string(path: &syn::Path) -> String {
@@ -684,13 +710,13 @@ mod tests {
         assert_eq!(f.fns[0].qualified, "E::instance");
         assert!(f.fns[0].returns_static_ref());
         assert_eq!(f.fns[0].ret_text, "&'static E");
-        assert!(f.fns[0].uses.contains(&vec!["I".to_string()]));
-        assert_eq!(f.fns[0].self_ty, Some(vec!["E".to_string()]));
+        assert!(f.fns[0].uses.iter().any(|u| u.as_str() == "I"));
+        assert_eq!(f.fns[0].self_ty.as_ref().map(PathText::as_str), Some("E"));
         let callees: Vec<_> = f.fns[0].calls.iter().map(|c| &c.callee).collect();
         assert_eq!(
             callees,
             [
-                &Callee::Path(vec!["OnceLock".into(), "new".into()]),
+                &Callee::Path(PathText("OnceLock::new".into())),
                 &Callee::Method("get_or_init".into())
             ]
         );
@@ -699,7 +725,10 @@ mod tests {
 
     #[test]
     fn calls_keep_paths_and_first_positions() {
-        let f = facts("fn h() {\n    a::b(1);\n    Self::c(); a::b(2);\n    x.m(); x.m();\n}");
+        let f = facts(
+            "fn h(arg: u8) {\n    a::b(1);\n    Self::c(); a::b(2);\n    x.m(); x.m();\n\
+             let local = arg; let f = |y| y + local + GLOBAL; match arg { n => n + crate::N }\n}",
+        );
         let calls: Vec<_> = f.fns[0]
             .calls
             .iter()
@@ -708,10 +737,16 @@ mod tests {
         assert_eq!(
             calls,
             [
-                (Callee::Path(vec!["a".into(), "b".into()]), 2, 5),
-                (Callee::Path(vec!["Self".into(), "c".into()]), 3, 5),
+                (Callee::Path(PathText("Self::c".into())), 3, 5),
+                (Callee::Path(PathText("a::b".into())), 2, 5),
                 (Callee::Method("m".into()), 4, 7),
             ]
+        );
+        let uses: Vec<_> = f.fns[0].uses.iter().map(PathText::as_str).collect();
+        assert_eq!(
+            uses,
+            ["GLOBAL", "Self::c", "a::b", "crate::N", "x"],
+            "locals, parameters and bindings dropped"
         );
     }
 

@@ -20,6 +20,40 @@ pub(crate) use collect::{collect, path_string};
 /// `::` is dropped.
 pub(crate) type PathSegs = Vec<String>;
 
+/// A path as written, `::`-joined in one allocation (`crate::api::State`): the facts of a large
+/// workspace hold millions of them (every path and call in every function body).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct PathText(Box<str>);
+
+impl PathText {
+    pub fn new(segments: impl Iterator<Item = impl std::fmt::Display>) -> Self {
+        let mut out = String::new();
+        for (i, s) in segments.enumerate() {
+            if i > 0 {
+                out.push_str("::");
+            }
+            use std::fmt::Write as _;
+            let _ = write!(out, "{s}");
+        }
+        PathText(out.into_boxed_str())
+    }
+
+    /// The path's segments.
+    pub fn segments(&self) -> Vec<String> {
+        self.0.split("::").map(String::from).collect()
+    }
+
+    /// The last segment.
+    pub fn last(&self) -> &str {
+        self.0.rsplit("::").next().unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Index of a module within its file's [`FileFacts::modules`] (0 = the file itself).
 pub(crate) type LocalModule = u32;
 
@@ -124,20 +158,13 @@ pub(crate) struct TypeDef {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Callee {
     /// `a::b::f(..)`, `Type::new(..)`, `Self::f(..)`.
-    Path(PathSegs),
+    Path(PathText),
     /// `x.method(..)`.
-    Method(String),
+    Method(Box<str>),
 }
 
-/// One distinct callee of a function, at its first call site.
+/// One distinct callee of a function, at its first call site (1-based line and column).
 #[derive(Debug, Clone)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "read by the call graph (the execution-path issue)"
-    )
-)]
 pub(crate) struct Call {
     pub callee: Callee,
     pub line: u32,
@@ -152,9 +179,9 @@ pub(crate) struct FnFact {
     pub qualified: String,
     pub module: LocalModule,
     /// The `impl` block's self type, as written, for methods.
-    pub self_ty: Option<PathSegs>,
-    /// The trait of `impl Trait for Type`, as written.
-    pub trait_path: Option<PathSegs>,
+    pub self_ty: Option<PathText>,
+    /// The trait of `impl Trait for Type` (or the trait of a default method), as written.
+    pub trait_path: Option<PathText>,
     pub loc: Loc,
     pub start_line: u32,
     /// The return type, if any.
@@ -167,9 +194,10 @@ pub(crate) struct FnFact {
         reason = "entry points are found from these (the execution-path issue)"
     )]
     pub attrs: Vec<String>,
-    /// Every path expression used in the body, as written (sorted, deduplicated).
-    pub uses: Vec<PathSegs>,
-    /// Callees in order of first appearance (deduplicated).
+    /// Every path expression used in the body, as written, except the fn's own local bindings
+    /// (sorted, deduplicated).
+    pub uses: Vec<PathText>,
+    /// Each distinct callee at its first call site (sorted by callee).
     #[cfg_attr(
         not(test),
         expect(

@@ -118,8 +118,9 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
         {
             let mut resolved = None;
             let mut by_name = None;
-            for path in &f.uses {
-                let r = a.resolve(file, f.module, path);
+            for text in &f.uses {
+                let path = text.segments();
+                let r = a.resolve(file, f.module, &path);
                 let globals: Vec<(FileId, usize)> = if r.consumed == path.len() {
                     r.res
                         .iter()
