@@ -75,6 +75,8 @@ pub(crate) struct FileState {
     pub settings: Arc<Settings>,
     /// Its facts, or why it could not be parsed.
     pub facts: Result<FileFacts, String>,
+    /// Reported on (under a scanned PATH), or read for context only.
+    pub reported: bool,
 }
 
 /// What rules read: every file's facts and the cross-file index built from them.
@@ -131,6 +133,9 @@ impl<'a> Analysis<'a> {
 
 impl SuppressionScope for Analysis<'_> {
     fn checked(&self, file: FileId, s: &Suppression) -> bool {
+        if !self.files[file.index()].reported {
+            return false;
+        }
         let in_test = self.facts[file.index()].is_some_and(|f| f.in_test_code(s.loc.line));
         self.linted(file, in_test)
     }
@@ -236,15 +241,18 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         d.ty = c.ty;
         Some(d)
     };
+    let reported = |c: &Candidate| files[c.file.index()].reported;
     out.diagnostics = applied
         .kept
         .into_iter()
         .chain(applied.meta)
+        .filter(reported)
         .filter_map(to_diag)
         .collect();
     out.suppressed = applied
         .suppressed
         .into_iter()
+        .filter(|(c, _)| reported(c))
         .filter_map(|(c, reason)| to_diag(c).map(|d| (d, reason)))
         .collect();
     out
@@ -279,6 +287,7 @@ pub(crate) mod testing {
                     scan_root: root.to_path_buf(),
                     settings: settings.clone(),
                     facts: crate::parse::parse_source(text),
+                    reported: true,
                 });
             }
         }

@@ -74,6 +74,8 @@ pub struct Workspace {
     cwd: PathBuf,
     /// The scanned roots (absolute directories).
     roots: Vec<PathBuf>,
+    /// Directories read for context only (see [`Workspace::load`]).
+    context_roots: Vec<PathBuf>,
     project: Project,
     configs: Configs,
     sources: SourceDb,
@@ -96,6 +98,7 @@ impl Workspace {
         Workspace {
             cwd,
             roots: Vec::new(),
+            context_roots: Vec::new(),
             project: Project::default(),
             configs: Configs::default(),
             sources: SourceDb::default(),
@@ -109,6 +112,11 @@ impl Workspace {
 
     /// Finds, reads and parses every file under `opts.paths` (in parallel). `progress` is
     /// called after each file with (files done, files in all).
+    ///
+    /// The rest of each package a PATH reaches into, and the workspace packages it depends on
+    /// by path, are read too, for their types and globals, but never reported: a file gets the
+    /// same findings whether the run starts at the workspace root, in a member, in a
+    /// subdirectory, or names the file alone. (Their texts are not kept.)
     pub fn load(
         opts: WorkspaceOptions,
         progress: &(dyn Fn(usize, usize) + Sync),
@@ -149,25 +157,39 @@ impl Workspace {
                 message: e.message,
             }));
         }
+        if found.is_empty() {
+            let shown: Vec<_> = paths.iter().map(|r| r.display().to_string()).collect();
+            return Err(LoadError::NoFiles(shown.join(", ")));
+        }
+        ws.roots = roots.into_iter().map(|(d, _)| d).collect();
+        found.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
+        // Overlapping roots (`check . src`) reach some files twice: keep the first root's.
+        let mut seen: HashSet<PathBuf> = HashSet::new();
+        let many = ws.roots.len() > 1;
+        let key = |p: &Path| {
+            if many {
+                std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+            } else {
+                p.to_path_buf()
+            }
+        };
+        found.retain(|f| seen.insert(key(&f.abs)));
+        let reported = found.len();
+        // Context: the rest of every package the PATHs touch, and the workspace packages they
+        // depend on by path, are read for their types and globals but not reported, so that a
+        // file gets the same findings whichever PATH reached it.
+        for (i, dir) in ws.context_dirs(&layout, &found).into_iter().enumerate() {
+            let root = ws.roots.len() + i;
+            let (files, _) = walk::walk(root, &dir, None, &layout)?;
+            found.extend(files.into_iter().filter(|f| seen.insert(key(&f.abs))));
+            ws.context_roots.push(dir);
+        }
         let layout = Arc::into_inner(layout)
             .expect("the walk is over")
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         ws.project = layout.project;
         ws.configs = layout.configs;
-        ws.roots = roots.into_iter().map(|(d, _)| d).collect();
-        if found.is_empty() {
-            let shown: Vec<_> = paths.iter().map(|r| r.display().to_string()).collect();
-            return Err(LoadError::NoFiles(shown.join(", ")));
-        }
-        found.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
-        if ws.roots.len() > 1 {
-            // Overlapping roots (`check . src`) reach some files twice: keep the first root's.
-            let mut seen = HashSet::new();
-            found.retain(|f| {
-                seen.insert(std::fs::canonicalize(&f.abs).unwrap_or_else(|_| f.abs.clone()))
-            });
-        }
 
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(ws.opts.jobs.unwrap_or(0))
@@ -196,25 +218,75 @@ impl Workspace {
                 })
                 .collect()
         });
-        for (f, (text, facts)) in found.into_iter().zip(parsed) {
+        for (n, (f, (text, facts))) in found.into_iter().zip(parsed).enumerate() {
             let settings = ws.settings_for(f.config);
             let id = ws.sources.add(FilePath {
                 display: source::display_path(&ws.cwd, &f.abs),
                 rel: f.rel,
                 abs: f.abs.clone(),
             });
-            if let Some(text) = text {
+            if let Some(text) = text.filter(|_| n < reported) {
                 ws.sources.set_compressed(id, text);
             }
             ws.by_path.insert(f.abs.clone(), id);
+            let scan_root = ws
+                .roots
+                .iter()
+                .chain(&ws.context_roots)
+                .nth(f.root)
+                .cloned()
+                .unwrap_or_default();
             ws.files.push(FileState {
                 abs: f.abs,
-                scan_root: ws.roots[f.root].clone(),
+                scan_root,
                 settings,
                 facts,
+                reported: n < reported,
             });
         }
         Ok(ws)
+    }
+
+    /// Directories to read for context: the packages of the reported files that no scanned
+    /// root covers whole, and their workspace path dependencies (normal and build; dev too
+    /// when tests are linted), transitively.
+    fn context_dirs(&self, layout: &Mutex<Layout>, found: &[walk::Found]) -> Vec<PathBuf> {
+        let mut l = layout
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut queue: Vec<usize> = Vec::new();
+        let mut dirs_seen: HashSet<PathBuf> = HashSet::new();
+        for f in found {
+            if let Some(p) = l.project.package_of_file(&f.abs)
+                && dirs_seen.insert(l.project.packages[p].dir.clone())
+            {
+                queue.push(p);
+            }
+        }
+        let include_tests = self.opts.include_tests;
+        let mut out = Vec::new();
+        while let Some(p) = queue.pop() {
+            let dir = l.project.packages[p].dir.clone();
+            // Covered when a scanned directory holds the whole package.
+            if !self.roots.iter().any(|r| dir.starts_with(r)) {
+                out.push(dir);
+            }
+            let deps: Vec<PathBuf> = l.project.packages[p]
+                .deps
+                .iter()
+                .filter(|d| include_tests || d.kind != crate::project::DepKind::Dev)
+                .filter_map(|d| d.path.clone())
+                .collect();
+            for dep in deps {
+                if let Some(q) = l.project.package_of_dir(&dep)
+                    && dirs_seen.insert(l.project.packages[q].dir.clone())
+                {
+                    queue.push(q);
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     fn settings_for(&mut self, config: Arc<Config>) -> Arc<Settings> {
@@ -265,6 +337,7 @@ impl Workspace {
             scan_root: root,
             settings,
             facts,
+            reported: true,
         });
         id
     }
@@ -281,10 +354,14 @@ impl Workspace {
                 .map(|(diagnostic, reason)| Suppressed { diagnostic, reason })
                 .collect(),
             errors: self.walk_errors.clone(),
-            files_scanned: self.files.iter().filter(|f| f.facts.is_ok()).count(),
+            files_scanned: self
+                .files
+                .iter()
+                .filter(|f| f.reported && f.facts.is_ok())
+                .count(),
             duration: started.elapsed(),
         };
-        for (i, f) in self.files.iter().enumerate() {
+        for (i, f) in self.files.iter().enumerate().filter(|(_, f)| f.reported) {
             if let Err(message) = &f.facts {
                 let p = self.sources.path(FileId(i as u32));
                 report.errors.push(FileError {

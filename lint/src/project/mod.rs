@@ -70,10 +70,6 @@ pub(crate) struct Dependency {
     pub name: String,
     /// The package it names (`package = ".."`, else the key).
     pub package: String,
-    #[expect(
-        dead_code,
-        reason = "dev-only workspace crates are test code (the execution-path issue)"
-    )]
     pub kind: DepKind,
     /// The directory of a path dependency.
     pub path: Option<PathBuf>,
