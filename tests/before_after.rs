@@ -98,3 +98,20 @@ fn the_readme_before_and_after_code_lints_as_described() {
     );
     assert!(report.diagnostics.is_empty(), "{:?}", findings(&report));
 }
+
+#[test]
+fn the_readme_rule_table_is_the_registry() {
+    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = "<!-- rules-table: generated from the registry; a test keeps it equal to `cargo isolate rules` -->\n";
+    let from = text.find(start).expect("README has the rules-table marker") + start.len();
+    let to = text[from..]
+        .find("<!-- end rules-table -->")
+        .expect("end marker")
+        + from;
+    let expected = isolate_lint::rules::markdown_table();
+    assert_eq!(
+        &text[from..to],
+        expected,
+        "README's rule table differs from the registry; it should read:\n{expected}"
+    );
+}

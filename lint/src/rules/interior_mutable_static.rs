@@ -3,7 +3,7 @@ use super::{GlobalView, Hit, Level, Rule};
 pub(crate) static RULE: Rule = Rule {
     id: "interior_mutable_static",
     default_level: Level::Warn,
-    summary: "a plain static with interior mutability (Mutex, Cell, Atomic*, ArcSwap, channels, ...)",
+    summary: "a plain static with interior mutability (`Mutex`, `Cell`, `Atomic*`, `ArcSwap`, channels, your own types holding them)",
     doc: r#"# interior_mutable_static
 
 ## What it finds

@@ -9,7 +9,7 @@ use crate::source::FileId;
 pub(crate) static RULE: Rule = Rule {
     id: "lazy_singleton",
     default_level: Level::Warn,
-    summary: "a lazily initialised global instance (lazy_static!, Lazy, OnceLock, ...) or its accessor",
+    summary: "a lazily initialised global (`lazy_static!`, `Lazy`, `OnceLock`, `LazyLock`, `OnceCell`, `OnceBox`) whose contents are not provably immutable, or a `&'static` accessor handing it out",
     doc: r#"# lazy_singleton
 
 ## What it finds

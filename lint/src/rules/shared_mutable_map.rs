@@ -3,7 +3,7 @@ use super::{GlobalView, Hit, Level, Rule};
 pub(crate) static RULE: Rule = Rule {
     id: "shared_mutable_map",
     default_level: Level::Deny,
-    summary: "a global map, set or list behind a lock, or a concurrent map, shared by every user",
+    summary: "a global holding a collection behind a lock or cell, or a concurrent map (`DashMap`, ...), including through your own types and in `thread_local!`",
     doc: r#"# shared_mutable_map
 
 ## What it finds

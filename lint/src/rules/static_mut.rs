@@ -4,7 +4,7 @@ use crate::facts::GlobalKind;
 pub(crate) static RULE: Rule = Rule {
     id: "static_mut",
     default_level: Level::Deny,
-    summary: "`static mut` items: unsynchronised process-wide state shared by every request",
+    summary: "`static mut` items anywhere (module, fn body, method, inline module): unsynchronised state shared by every request",
     doc: r#"# static_mut
 
 ## What it finds

@@ -3,7 +3,7 @@ use super::{GlobalView, Hit, Level, Rule};
 pub(crate) static RULE: Rule = Rule {
     id: "thread_local_state",
     default_level: Level::Warn,
-    summary: "mutable thread_local! state: shared by every request that runs on the thread",
+    summary: "mutable `thread_local!` state (not maps): an async runtime runs many users' requests on one thread",
     doc: r#"# thread_local_state
 
 ## What it finds

@@ -3,12 +3,13 @@ use crate::rules::{Level, Rule};
 pub(crate) static RULE: Rule = Rule {
     id: "suppression_without_reason",
     default_level: Level::Warn,
-    summary: "an `isolate: allow(...)` suppression without a `-- reason`",
+    summary: "a suppression (`// isolate: allow(..)` or `#[isolate::allow(..)]`) that gives no reason",
     doc: r#"# suppression_without_reason
 
 ## What it finds
-A suppression comment `// isolate: allow(rule)` with no `-- reason` after it. The suppression
-still applies; the missing reason is reported.
+A suppression comment `// isolate: allow(rule)` with no `-- reason` after it, or an
+`#[isolate::allow(rule)]` attribute without `reason = "..."` (which the `isolate` crate also
+refuses to compile). The suppression still applies; the missing reason is reported.
 
 ## Why it matters
 A suppressed global is shared state someone decided is safe. Without the reason, the next
