@@ -7,6 +7,7 @@
 # Usage: bench/corpus.sh [CORPUS_DIR] [JOBS]
 #   RUNS=5            rounds; each round runs every program once, in a rotating order
 #   BASELINE_REV=main also build that git revision (from `git archive`, in $TMPDIR) and measure it
+#   VENDOR=path       the corpus script (default ../shared/bench-corpus/vendor.sh, from the repo root)
 # The corpus is laid out in CORPUS_DIR if missing; never commit it.
 #
 # The machine is shared and its speed drifts by tens of percent between runs, so every figure
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 corpus=${1:-${TMPDIR:-/tmp}/isolate-bench-corpus}
 jobs=${2:-$(nproc)}
 runs=${RUNS:-5}
-../shared/bench-corpus/vendor.sh "$corpus" >/dev/null
+"${VENDOR:-../shared/bench-corpus/vendor.sh}" "$corpus" >/dev/null
 cargo build --release -q -p isolate-lint --bin cargo-isolate --example parse_floor
 bin=target/release/cargo-isolate
 floor=target/release/examples/parse_floor

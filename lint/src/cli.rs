@@ -68,10 +68,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub include_tests: bool,
     /// Report RULE as an error (repeatable; `all` for every rule; later flags win).
-    #[arg(short = 'D', long, value_name = "RULE")]
+    #[arg(short = 'D', long, value_name = "RULE", visible_alias = "error")]
     pub deny: Vec<String>,
     /// Report RULE as a warning (repeatable; `all` for every rule; later flags win).
-    #[arg(short = 'W', long, value_name = "RULE")]
+    #[arg(short = 'W', long, value_name = "RULE", visible_alias = "warning")]
     pub warn: Vec<String>,
     /// Do not report RULE (repeatable; `all` for every rule; later flags win).
     #[arg(short = 'A', long, value_name = "RULE")]

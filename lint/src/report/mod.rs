@@ -81,6 +81,25 @@ impl Report {
 }
 
 /// An output format.
+///
+/// ```
+/// use isolate_lint::report::{Renderer, human::Human, json::Json};
+/// use isolate_lint::{Workspace, WorkspaceOptions};
+///
+/// let mut ws = Workspace::new(WorkspaceOptions::default());
+/// ws.set_file_text("/virtual/app/src/lib.rs", "pub static mut HITS: u64 = 0;\n");
+/// let report = ws.analyse();
+///
+/// let mut json = Vec::new();
+/// Json.render(&report, ws.sources(), &mut json)?;
+/// let doc: serde_json::Value = serde_json::from_slice(&json)?;
+/// assert_eq!(doc["findings"][0]["rule"], "static_mut");
+///
+/// let mut human = Vec::new();
+/// Human { color: false, quiet: false }.render(&report, ws.sources(), &mut human)?;
+/// assert!(String::from_utf8(human)?.contains("isolate::static_mut"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Renderer {
     /// Writes `report` to `out`; paths and snippets come from `sources`.
     fn render(&self, report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()>;
