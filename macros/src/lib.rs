@@ -11,6 +11,7 @@ use syn::{DeriveInput, parse_macro_input};
 mod allow;
 mod entry;
 mod frozen;
+mod frozen_check;
 mod scoped;
 mod types;
 
