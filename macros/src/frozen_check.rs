@@ -10,8 +10,10 @@
 //! - a tuple longer than 16 (the longest with a trait impl) becomes nested tuples of at most
 //!   16, which hold the same elements.
 //!
-//! Trait objects can also be taken out and asserted on their own, so that a refused one gets
-//! the advice that fits it (make `Frozen` a supertrait).
+//! A trait object right behind a pointer whose `Frozen` impl is exactly "the pointee is
+//! `Frozen`" (`&`, `Box`, `Arc`, `Rc`, `Weak`) can also be taken out and asserted on its own,
+//! so that a refused one gets the advice that fits it (make `Frozen` a supertrait). Elsewhere
+//! (`Shared<dyn Client>`, whose impl asks for `SharedClient`) it stays where it is.
 
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
@@ -23,6 +25,9 @@ use syn::{Lifetime, Type, TypeReference, TypeTuple, parse_quote_spanned};
 
 /// The longest tuple `isolate::Frozen` is implemented for.
 const MAX_TUPLE: usize = 16;
+
+/// Pointers whose `Frozen` impl asks exactly that the pointee be `Frozen`.
+const POINTERS: [&str; 4] = ["Box", "Arc", "Rc", "Weak"];
 
 /// A type to assert `Frozen`, and the trait objects taken out of it.
 pub struct FrozenCheck {
@@ -49,6 +54,10 @@ impl FrozenCheck {
         };
         let mut ty = ty.clone();
         rewrite.visit_type_mut(&mut ty);
+        if split {
+            // The assertion itself asks exactly that `ty` be `Frozen`, like a pointer would.
+            rewrite.take_trait_object(&mut ty);
+        }
         Self {
             ty,
             trait_objects: rewrite.trait_objects,
@@ -88,10 +97,20 @@ impl VisitMut for Rewrite<'_> {
             Type::BareFn(_) => {
                 *ty = parse_quote_spanned!(span=> ::isolate::__private::FnPointer);
             }
-            Type::TraitObject(_) if self.split => {
-                visit_mut::visit_type_mut(self, ty);
-                self.trait_objects.push(ty.clone());
-                *ty = parse_quote_spanned!(span=> ::isolate::__private::TraitObject);
+            Type::Reference(reference) if self.split => {
+                visit_mut::visit_type_reference_mut(self, reference);
+                self.take_trait_object(&mut reference.elem);
+            }
+            Type::Path(path) if self.split && path.qself.is_none() => {
+                visit_mut::visit_type_path_mut(self, path);
+                if let Some(segment) = path.path.segments.last_mut()
+                    && POINTERS.iter().any(|pointer| segment.ident == pointer)
+                    && let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments
+                    && args.args.len() == 1
+                    && let Some(syn::GenericArgument::Type(pointee)) = args.args.first_mut()
+                {
+                    self.take_trait_object(pointee);
+                }
             }
             Type::Tuple(tuple) if tuple.elems.len() > MAX_TUPLE => {
                 visit_mut::visit_type_tuple_mut(self, tuple);
@@ -99,6 +118,17 @@ impl VisitMut for Rewrite<'_> {
                 *ty = nest(elems, span);
             }
             _ => visit_mut::visit_type_mut(self, ty),
+        }
+    }
+}
+
+impl Rewrite<'_> {
+    /// Moves `ty` to `trait_objects` if it is a trait object, leaving a placeholder.
+    fn take_trait_object(&mut self, ty: &mut Type) {
+        if let Type::TraitObject(_) = ty {
+            let span = ty.span();
+            self.trait_objects.push(ty.clone());
+            *ty = parse_quote_spanned!(span=> ::isolate::__private::TraitObject);
         }
     }
 }
@@ -182,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn nests_very_long_tuples_in_levels_of_at_most_twelve() {
+    fn nests_very_long_tuples_in_levels_of_at_most_sixteen() {
         let elems: Vec<Type> = (0..200).map(|_| parse_quote!(u8)).collect();
         let nested = nest(elems, proc_macro2::Span::call_site());
         fn widest(ty: &Type) -> usize {
@@ -214,6 +244,20 @@ mod tests {
         );
         assert_eq!(split.trait_objects.len(), 1);
         assert_eq!(text(&split.trait_objects[0]), "dyn Store + Send + Sync");
+        let nested: Type = parse_quote!(Vec<(&'static dyn Store, Box<dyn Fn(&str)>)>);
+        let split = FrozenCheck::split(&nested, None);
+        assert_eq!(split.trait_objects.len(), 2);
+        assert_eq!(
+            FrozenCheck::split(&parse_quote!(dyn Store), None)
+                .trait_objects
+                .len(),
+            1
+        );
+        // `Shared<dyn Client>` is `Frozen` through `SharedClient`, not through the pointee.
+        let shared: Type = parse_quote!(Shared<dyn Client>);
+        let split = FrozenCheck::split(&shared, None);
+        assert!(split.trait_objects.is_empty());
+        assert_eq!(text(&split.ty), text(&shared));
     }
 
     #[test]

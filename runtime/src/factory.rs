@@ -90,7 +90,7 @@ pub mod __private {
         message = "`{Self}` is not `Frozen`: a trait object is `Frozen` only when its trait has `Frozen` as a supertrait",
         label = "any implementor could hide a lock or a cell here, shared by every request",
         note = "declare the trait as `trait Store: isolate::Frozen + Send + Sync {{ .. }}` and keep `Arc<dyn Store>`: every implementor is then checked to be immutable",
-        note = "a stateful client behind the trait (DB pool, HTTP client) is shared as `isolate::Shared<T>` of the concrete type, after a reviewed `unsafe impl isolate::SharedClient`"
+        note = "a stateful client behind the trait (DB pool, HTTP client) is shared as `isolate::Shared<T>` after a reviewed `unsafe impl isolate::SharedClient`; a closure (`dyn Fn`) can capture anything: use a function pointer (`fn(&str) -> bool`), which is always `Frozen`"
     )]
     pub trait FrozenTraitObject {}
 

@@ -6,7 +6,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use isolate::{Configured, Frozen, RequestContext, RequestScope, RequestScoped, Sealed, UserId};
+use isolate::{
+    Configured, Frozen, RequestContext, RequestScope, RequestScoped, Sealed, Shared, SharedClient,
+    UserId,
+};
 
 #[derive(Frozen)]
 struct List {
@@ -68,6 +71,22 @@ impl Prompts for FixedPrompts {
     }
 }
 
+/// A client reached through a trait object: shared through `Shared`, not through `Frozen`.
+trait Search: SharedClient {
+    fn hits(&self, query: &str) -> usize;
+}
+
+struct Index;
+
+// SAFETY: reviewed: stands for an internally synchronised, request-agnostic index.
+unsafe impl SharedClient for Index {}
+
+impl Search for Index {
+    fn hits(&self, query: &str) -> usize {
+        query.len()
+    }
+}
+
 #[derive(Frozen)]
 struct Access {
     admins: HashSet<Configured<UserId>>,
@@ -86,6 +105,8 @@ struct Engine<'r> {
     access: &'r Access,
     #[isolate(shared)]
     layout: Arc<Layout>,
+    #[isolate(shared)]
+    search: Shared<dyn Search>,
     #[isolate(context)]
     ctx: &'r RequestContext,
     #[isolate(fresh = "static text is fine")]
@@ -127,6 +148,7 @@ fn handle(factory: &EngineFactory, scope: &RequestScope) -> bool {
         && engine.layout.inline.25 == 0
         && engine.hooks.table.iter().all(|(name, join)| !join(name, "x").is_empty())
         && (engine.hooks.parse)(String::from("7")).is_ok()
+        && engine.search.hits("q") == 1
 }
 
 fn main() {
@@ -146,4 +168,6 @@ fn main() {
     assert_eq!(department.teams.len() + department.name.len(), 9);
     assert!(department.teams[0].parent.is_none() && !department.teams[0].lead.is_empty());
     let _ = handle;
+    let search: Shared<dyn Search> = Shared::from_arc(Arc::new(Index));
+    assert_eq!(search.hits("abc"), 3);
 }
