@@ -2,7 +2,8 @@
 //! other field is asserted right away, so its error points at that field. A field that names
 //! the type itself (`Option<Box<Self>>`, `Vec<Tree<T>>`) is never a bound, which would make
 //! the impl depend on itself: it is asserted under the impl's bounds instead, which proves it
-//! for every instance the impl covers.
+//! for every instance the impl covers. The derive cannot see recursion through another type
+//! (`A<T>` holds `B<T>` holds `A<T>`); `#[isolate(recursive)]` on the field says so.
 
 use super::parse::FrozenInput;
 use crate::frozen_check::FrozenCheck;
@@ -30,9 +31,10 @@ pub fn validate(input: FrozenInput) -> syn::Result<FrozenPlan> {
     let self_ty: Type = syn::parse2(quote!(#ident #type_generics))?;
     let mut bounded = Vec::new();
     let mut asserted = Vec::new();
-    for ty in &input.field_types {
+    for field in &input.fields {
+        let ty = &field.ty;
         let whole = FrozenCheck::whole(ty, Some(&self_ty));
-        let recursive = mentions_type_named(&whole.ty, ident);
+        let recursive = field.recursive || mentions_type_named(&whole.ty, ident);
         if mentions_type_param(&whole.ty, &params) && !recursive {
             bounded.push(whole.ty);
         } else {

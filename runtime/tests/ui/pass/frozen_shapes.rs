@@ -1,8 +1,8 @@
 // Shapes `#[derive(Frozen)]` accepts beyond plain fields: recursive types (through `Self` or
-// by name, generic or not, mutually recursive), function pointers (higher-ranked too), tuples
-// longer than 16 (and up to 16 through an alias), trait objects whose trait has `Frozen` as a
-// supertrait, and user ids that are configuration (`Configured<UserId>`). Each is then usable as
-// a shared dependency.
+// by name, generic or not; mutually recursive with `#[isolate(recursive)]`), function pointers
+// (higher-ranked too), tuples longer than 16 (and up to 16 through an alias), trait objects
+// whose trait has `Frozen` as a supertrait, and user ids that are configuration
+// (`Configured<UserId>`). Each is then usable as a shared dependency.
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -40,6 +40,18 @@ struct Department {
 struct Team {
     lead: String,
     parent: Option<Arc<Department>>,
+}
+
+#[derive(Frozen)]
+struct Menu<T> {
+    #[isolate(recursive)]
+    items: Vec<Item<T>>,
+    label: T,
+}
+
+#[derive(Frozen)]
+struct Item<T> {
+    submenu: Option<Box<Menu<T>>>,
 }
 
 #[derive(Frozen)]
@@ -156,6 +168,8 @@ fn main() {
     frozen::<Tree<String>>();
     frozen::<Expr>();
     frozen::<Department>();
+    frozen::<Menu<String>>();
+    frozen::<Item<u8>>();
     frozen::<Hooks<u8>>();
     frozen::<Layout>();
     frozen::<Access>();
@@ -167,6 +181,8 @@ fn main() {
     let department = Department { name: String::from("research"), teams: vec![team] };
     assert_eq!(department.teams.len() + department.name.len(), 9);
     assert!(department.teams[0].parent.is_none() && !department.teams[0].lead.is_empty());
+    let menu = Menu { items: vec![Item { submenu: None }], label: "file" };
+    assert!(menu.items[0].submenu.is_none() && menu.label == "file");
     let _ = handle;
     let search: Shared<dyn Search> = Shared::from_arc(Arc::new(Index));
     assert_eq!(search.hits("abc"), 3);
