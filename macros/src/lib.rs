@@ -107,12 +107,22 @@ pub fn derive_frozen(input: TokenStream) -> TokenStream {
 /// | none, or `fresh` | any `Default` | `Default::default()`, new for every request |
 /// | `fresh = expr` | any | `expr`, evaluated for every request; `scope` is in scope |
 ///
+/// A shared field can be neither one of the request's own values (`RequestContext`,
+/// `EventEmitter`, `CancellationToken`, `RequestScope`: the error names the role to use) nor
+/// hold a request's identity (`UserId`, `RunId`, ... at any depth: they are not `Frozen`; ids
+/// that are configuration go in `isolate::Configured`). A fresh field may borrow for
+/// `'static` only what is `Frozen` (`&'static str` is fine, `&'static Mutex<..>` is the
+/// singleton again).
+///
 /// `#[isolate(factory = Name)]` on the struct names the factory (default: `EngineFactory`
 /// for `Engine`). The factory gets `new(shared fields in order)` and
 /// `create<'r>(&'r self, scope: &'r RequestScope) -> Engine<'r>`; it is `Frozen`, `Send`,
-/// `Sync` and `'static`, so it can live in application state, while the product borrows the
-/// request and so cannot be stored in a `static`, a `thread_local!`, or moved into
-/// `tokio::spawn` / `std::thread::spawn`.
+/// `Sync`, `'static` and `Debug` (without its fields), so it can live in application state,
+/// while the product borrows the request and so cannot be stored in a `static`, a
+/// `thread_local!`, returned from `Runtime::run`, or moved into `tokio::spawn` /
+/// `std::thread::spawn`. The generated code needs no `unsafe` of the user's crate: the derive
+/// works under `#![forbid(unsafe_code)]` and strict lint sets (`clippy::pedantic`,
+/// `clippy::nursery`, `missing_docs`, `unreachable_pub`, `unused_qualifications`).
 ///
 /// ```
 /// use std::collections::HashMap;

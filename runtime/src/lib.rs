@@ -53,7 +53,8 @@ pub use runtime::{
 //   shared clients, `Configured<Id>` for ids that are configuration, not a request's identity.
 // - `factory`: the `Sealed<'r>` token and what the derives expand to (`__private`, not API).
 // - the macros: `#[derive(Frozen)]`, `#[derive(RequestScoped)]` (per-request factories),
-//   `#[isolate::entry]`, `#[isolate::allow(rule, reason = "...")]`. See docs/FACTORIES.md.
+//   `#[isolate::entry]`, `#[isolate::allow(rule, reason = "...")]`. See the README's "The cure"
+//   section and docs/ARCHITECTURE.md.
 // Lets the derives' `::isolate::...` paths resolve inside this crate too.
 extern crate self as isolate;
 
