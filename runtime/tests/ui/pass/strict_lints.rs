@@ -1,6 +1,7 @@
 //! The derives in a crate that forbids `unsafe` and denies strict lint sets: the code they
-//! generate must not trip any of them. `tests/compile.rs` also runs clippy on this file with
-//! `-D warnings`, so the clippy groups below are checked for real, not just named.
+//! generate must not trip any of them. trybuild builds this file as a binary; `tests/compile.rs`
+//! also runs clippy on it as a library with `-D warnings`, so the clippy groups below are checked
+//! for real, not just named.
 #![forbid(unsafe_code)]
 #![deny(
     warnings,
@@ -116,7 +117,8 @@ pub fn handle(engines: &Engines, scope: &RequestScope) -> bool {
     engine.record("hello")
 }
 
-fn main() {
+/// The binary's entry point (a public function when this file is a library).
+pub fn main() {
     let engines = Engines::new(
         ModelConfig {
             name: String::from("small"),
