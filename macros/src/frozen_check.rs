@@ -11,7 +11,7 @@
 //!   16, which hold the same elements.
 //!
 //! A trait object right behind a pointer whose `Frozen` impl is exactly "the pointee is
-//! `Frozen`" (`&`, `Box`, `Arc`, `Rc`, `Weak`) can also be taken out and asserted on its own,
+//! `Frozen`" (`&` but not `&mut`, `Box`, `Arc`, `Rc`, `Weak`) can also be taken out and asserted on its own,
 //! so that a refused one gets the advice that fits it (make `Frozen` a supertrait). Elsewhere
 //! (`Shared<dyn Client>`, whose impl asks for `SharedClient`) it stays where it is.
 
@@ -41,7 +41,8 @@ impl FrozenCheck {
         Self::build(ty, self_ty, false)
     }
 
-    /// `ty`, rewritten, with every trait object taken out to be asserted on its own.
+    /// `ty`, rewritten, with the trait objects that decide alone whether it is `Frozen` (at the
+    /// top or right behind `&`, `Box`, `Arc`, `Rc`, `Weak`) taken out to be asserted on their own.
     pub fn split(ty: &Type, self_ty: Option<&Type>) -> Self {
         Self::build(ty, self_ty, true)
     }
@@ -97,7 +98,7 @@ impl VisitMut for Rewrite<'_> {
             Type::BareFn(_) => {
                 *ty = parse_quote_spanned!(span=> ::isolate::__private::FnPointer);
             }
-            Type::Reference(reference) if self.split => {
+            Type::Reference(reference) if self.split && reference.mutability.is_none() => {
                 visit_mut::visit_type_reference_mut(self, reference);
                 self.take_trait_object(&mut reference.elem);
             }
@@ -247,6 +248,9 @@ mod tests {
         let nested: Type = parse_quote!(Vec<(&'static dyn Store, Box<dyn Fn(&str)>)>);
         let split = FrozenCheck::split(&nested, None);
         assert_eq!(split.trait_objects.len(), 2);
+        // `&mut T` is never `Frozen`; its error should name the real type.
+        let unique: Type = parse_quote!(&'static mut dyn Store);
+        assert!(FrozenCheck::split(&unique, None).trait_objects.is_empty());
         assert_eq!(
             FrozenCheck::split(&parse_quote!(dyn Store), None)
                 .trait_objects
