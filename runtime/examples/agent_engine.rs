@@ -34,8 +34,8 @@ pub mod app {
     use axum::response::{IntoResponse, Response};
     use axum::routing::post;
     use isolate::{
-        ContextError, EmitError, EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped,
-        RunError, RunId, Runtime, Sealed, ThreadId, UserId,
+        Configured, ContextError, EmitError, EventEmitter, Frozen, RequestContext, RequestScope,
+        RequestScoped, RunError, RunId, Runtime, Sealed, ThreadId, UserId,
     };
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
@@ -48,10 +48,11 @@ pub mod app {
         pub tools: Vec<String>,
     }
 
-    /// Demo authentication: bearer token -> user. Frozen like the rest of the app state.
+    /// Demo authentication: bearer token -> user. Frozen like the rest of the app state; the
+    /// ids in it are configuration, not a request's identity, hence `Configured`.
     #[derive(Frozen)]
     pub struct Tokens {
-        users: BTreeMap<String, UserId>,
+        users: BTreeMap<String, Configured<UserId>>,
     }
 
     /// One run's state inside one request's engine.
@@ -130,8 +131,11 @@ pub mod app {
         pub fn demo() -> Result<Self, ContextError> {
             let tokens = Tokens {
                 users: BTreeMap::from([
-                    ("alice-token".to_owned(), UserId::new("alice")?),
-                    ("bob-token".to_owned(), UserId::new("bob")?),
+                    (
+                        "alice-token".to_owned(),
+                        Configured::new(UserId::new("alice")?),
+                    ),
+                    ("bob-token".to_owned(), Configured::new(UserId::new("bob")?)),
                 ]),
             };
             let config = AgentConfig {
@@ -182,7 +186,7 @@ pub mod app {
         tokens
             .users
             .get(token)
-            .cloned()
+            .map(|user| user.get().clone())
             .ok_or(ApiError::Unauthenticated)
     }
 
