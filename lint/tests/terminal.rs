@@ -300,7 +300,10 @@ fn later_level_flags_override_earlier_ones() {
     );
     assert_eq!(levels(&["-W", "static_mut", "-A", "all"]), pair("", ""));
     // `error`/`warning` are the flags' synonyms too.
-    assert_eq!(levels(&["--warning", "all", "--error", "static_mut"]), pair("error", "warning"));
+    assert_eq!(
+        levels(&["--warning", "all", "--error", "static_mut"]),
+        pair("error", "warning")
+    );
     assert_eq!(
         levels(&[
             "--warn",
