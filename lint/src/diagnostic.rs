@@ -6,7 +6,7 @@ use crate::rules::Rule;
 use crate::source::FileId;
 
 /// A source range: 1-based lines and columns (columns count characters; `end_column` is
-/// exclusive), plus the byte range.
+/// exclusive), plus the byte range (`0..0` when not computed: see [`Loc::bytes_in`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 pub struct Loc {
     pub line: u32,
@@ -29,6 +29,42 @@ impl Loc {
             byte_start: bytes.start as u32,
             byte_end: bytes.end as u32,
         }
+    }
+
+    /// Lines and columns only: the byte range stays `0..0` ("unknown"; renderers find it from
+    /// the text). Converting character positions to bytes is the costly part of a position,
+    /// and most positions (every function's) are never shown.
+    pub(crate) fn lines_of(span: proc_macro2::Span) -> Loc {
+        let (start, end) = (span.start(), span.end());
+        Loc {
+            line: start.line as u32,
+            column: start.column as u32 + 1,
+            end_line: end.line as u32,
+            end_column: end.column as u32 + 1,
+            byte_start: 0,
+            byte_end: 0,
+        }
+    }
+
+    /// The byte range, from `text` when the position does not carry it.
+    pub fn bytes_in(&self, text: &str) -> Option<std::ops::Range<usize>> {
+        if self.byte_end > 0 {
+            return Some(self.byte_start as usize..self.byte_end as usize);
+        }
+        let offset = |line: u32, column: u32| -> Option<usize> {
+            let start = if line <= 1 {
+                0
+            } else {
+                text.match_indices('\n').nth(line as usize - 2)?.0 + 1
+            };
+            let rest = &text[start..];
+            let col = rest
+                .char_indices()
+                .nth(column.saturating_sub(1) as usize)
+                .map_or(rest.len(), |(i, _)| i);
+            Some(start + col)
+        };
+        Some(offset(self.line, self.column)?..offset(self.end_line, self.end_column)?)
     }
 
     /// From the start of `self` to the end of `end`.
@@ -160,5 +196,32 @@ impl Diagnostic {
             item: String::new(),
             ty: String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_from_lines_and_columns_when_not_carried() {
+        let text = "fn a() {}\nfn héllo() {}\n";
+        let loc = Loc {
+            line: 2,
+            column: 4,
+            end_line: 2,
+            end_column: 9,
+            ..Loc::default()
+        };
+        let bytes = loc.bytes_in(text).unwrap();
+        assert_eq!(&text[bytes], "héllo");
+        let carried = Loc {
+            byte_start: 3,
+            byte_end: 4,
+            ..loc
+        };
+        assert_eq!(carried.bytes_in(text), Some(3..4));
+        let beyond = Loc { line: 9, ..loc };
+        assert_eq!(beyond.bytes_in(text), None);
     }
 }

@@ -31,6 +31,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         levels,
         jobs: args.jobs.map(usize::from),
         cwd: Some(cwd.clone()),
+        keep_all_texts: false,
     };
     let started = Instant::now();
     let progress = term::Progress::new(args.format == Format::Human && !args.quiet);

@@ -4,8 +4,10 @@
 //! Texts are kept for the whole run so that renderers, suppression edits and the language
 //! server never read a file twice, but a workspace holds hundreds of megabytes of Rust: a text
 //! is therefore stored compressed (LZ4, about 3.7 times smaller on Rust source, decompressed at
-//! over 1 GB/s) once its file is parsed, and decompressed when a renderer asks for it. Texts
-//! handed in by an editor ([`crate::Workspace::set_file_text`]) are kept the same way.
+//! over 1 GB/s) once its file is parsed, and decompressed when a renderer asks for it; and
+//! [`crate::Workspace::load`] keeps only the texts a diagnostic can point into unless asked for
+//! all (`WorkspaceOptions::keep_all_texts`). Texts handed in by an editor
+//! ([`crate::Workspace::set_file_text`]) are always kept.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

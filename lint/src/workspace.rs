@@ -19,6 +19,13 @@ use crate::report::{FileError, Report, Suppressed};
 use crate::rules::{Level, Selector};
 use crate::source::{self, FileId, FilePath, SourceDb};
 
+/// Whether a diagnostic can point into a file with these facts (so its text is kept).
+fn can_hold_a_finding(f: &crate::facts::FileFacts) -> bool {
+    !f.globals.is_empty()
+        || !f.suppressions.is_empty()
+        || f.fns.iter().any(|x| x.returns_static_ref())
+}
+
 /// Stack size of the parser threads: syn parses recursively.
 const PARSER_STACK: usize = 64 * 1024 * 1024;
 
@@ -37,6 +44,12 @@ pub struct WorkspaceOptions {
     pub jobs: Option<usize>,
     /// The directory paths are shown relative to; `None` = the current directory.
     pub cwd: Option<PathBuf>,
+    /// Keep the text of every reported file. By default [`Workspace::load`] keeps only the
+    /// texts a diagnostic can point into - files with globals, suppressions or `&'static`
+    /// accessors - which is most of the saving on a large tree (an editor that shows any file
+    /// sets this, or hands open files in with [`Workspace::set_file_text`], which always
+    /// keeps them).
+    pub keep_all_texts: bool,
 }
 
 /// Why a workspace could not be loaded (the command line exits with 2).
@@ -199,17 +212,21 @@ impl Workspace {
             .map_err(|e| LoadError::Threads(e.to_string()))?;
         let done = AtomicUsize::new(0);
         let total = found.len();
+        let keep_all = ws.opts.keep_all_texts;
         let parsed: Vec<(
             Option<source::CompressedText>,
             Result<crate::facts::FileFacts, String>,
         )> = pool.install(|| {
             found
                 .par_iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(n, f)| {
                     let out = match crate::parse::read(&f.abs) {
                         Ok(text) => {
                             let facts = crate::parse::parse_source(&text);
-                            (Some(source::compress_text(&text)), facts)
+                            let needed = n < reported
+                                && (keep_all || facts.as_ref().is_ok_and(can_hold_a_finding));
+                            (needed.then(|| source::compress_text(&text)), facts)
                         }
                         Err(e) => (None, Err(e)),
                     };
@@ -225,7 +242,7 @@ impl Workspace {
                 rel: f.rel,
                 abs: f.abs.clone(),
             });
-            if let Some(text) = text.filter(|_| n < reported) {
+            if let Some(text) = text {
                 ws.sources.set_compressed(id, text);
             }
             ws.by_path.insert(f.abs.clone(), id);

@@ -36,36 +36,45 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
 }
 
 struct FnFrame {
-    uses: Vec<PathText>,
+    /// Each path used, with the hash of its name when it is a single identifier.
+    uses: Vec<(PathText, Option<u64>)>,
     calls: Vec<Call>,
-    /// Names bound by the fn's patterns (parameters, `let`, closures, `match` arms).
-    locals: Vec<String>,
+    /// Hashes of the names bound by the fn's patterns (parameters, `let`, closures, `match`
+    /// arms): hashing an identifier needs no allocation, unlike turning it into a string.
+    locals: Vec<u64>,
+}
+
+/// A hash of an identifier, the same for equal identifiers.
+fn ident_hash(ident: &proc_macro2::Ident) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    ident.hash(&mut h);
+    h.finish()
 }
 
 impl FnFrame {
     /// Sorts and deduplicates what the body collected; drops the fn's own locals.
     fn finish(mut self) -> (Vec<PathText>, Vec<Call>) {
         self.locals.sort_unstable();
-        let local = |p: &PathText| {
-            let text: &str = &p.0;
-            text == "self"
-                || (!text.contains("::")
-                    && self
-                        .locals
-                        .binary_search_by(|l| l.as_str().cmp(text))
-                        .is_ok())
-        };
-        self.uses.retain(|p| !local(p));
-        self.uses.sort_unstable();
-        self.uses.dedup();
+        let locals = &self.locals;
+        let mut uses: Vec<PathText> = self
+            .uses
+            .into_iter()
+            .filter(|(p, hash)| {
+                &*p.0 != "self" && !hash.is_some_and(|h| locals.binary_search(&h).is_ok())
+            })
+            .map(|(p, _)| p)
+            .collect();
+        uses.sort_unstable();
+        uses.dedup();
+        uses.shrink_to_fit();
         // Each callee at its first call site.
         self.calls
             .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
         self.calls
             .dedup_by(|later, first| later.callee == first.callee);
         self.calls.shrink_to_fit();
-        self.uses.shrink_to_fit();
-        (self.uses, self.calls)
+        (uses, self.calls)
     }
 }
 
@@ -198,32 +207,37 @@ impl Collector {
             c.visit_block(body);
             c.impl_stack = impls;
             let (uses, calls) = c.fn_stack.pop().expect("pushed above").finish();
-            let ret = match &sig.output {
-                syn::ReturnType::Type(_, ty) => Some((from_syn(ty), ty)),
+            // Only `&'static T` returns matter (singleton accessors); only they get a byte
+            // range too (its conversion from characters is the costly part of a position).
+            let static_ret = match &sig.output {
+                syn::ReturnType::Type(_, ty) => match &**ty {
+                    syn::Type::Reference(r)
+                        if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") =>
+                    {
+                        Some(ty)
+                    }
+                    _ => None,
+                },
                 syn::ReturnType::Default => None,
             };
-            let mut fact = FnFact {
+            c.facts.fns.push(FnFact {
                 name,
                 qualified,
                 module: c.module,
                 self_ty,
                 trait_path,
-                loc: Loc::of(sig.ident.span()),
+                loc: match static_ret {
+                    Some(_) => Loc::of(sig.ident.span()),
+                    None => Loc::lines_of(sig.ident.span()),
+                },
                 start_line: start_line(attrs, start),
-                ret: None,
-                ret_text: String::new(),
+                ret: static_ret.map(|ty| from_syn(ty)),
+                ret_text: static_ret.map(|ty| types::print(ty)).unwrap_or_default(),
                 attrs: attrs.iter().map(|a| path_string(a.path())).collect(),
                 uses,
                 calls,
                 in_test: c.in_test(),
-            };
-            if let Some((ret, ty)) = ret {
-                fact.ret = Some(ret);
-                if fact.returns_static_ref() {
-                    fact.ret_text = types::print(ty);
-                }
-            }
-            c.facts.fns.push(fact);
+            });
         });
     }
 
@@ -486,14 +500,22 @@ impl<'ast> Visit<'ast> for Collector {
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
         if let Some(frame) = self.fn_stack.last_mut() {
-            frame.uses.push(path_text(&expr.path));
+            let single = match (expr.qself.is_none(), expr.path.segments.first()) {
+                (true, Some(seg))
+                    if expr.path.segments.len() == 1 && expr.path.leading_colon.is_none() =>
+                {
+                    Some(ident_hash(&seg.ident))
+                }
+                _ => None,
+            };
+            frame.uses.push((path_text(&expr.path), single));
         }
         visit::visit_expr_path(self, expr);
     }
 
     fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
         if let Some(frame) = self.fn_stack.last_mut() {
-            frame.locals.push(pat.ident.to_string());
+            frame.locals.push(ident_hash(&pat.ident));
         }
         visit::visit_pat_ident(self, pat);
     }

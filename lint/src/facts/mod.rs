@@ -27,12 +27,12 @@ pub(crate) struct PathText(Box<str>);
 
 impl PathText {
     pub fn new(segments: impl Iterator<Item = impl std::fmt::Display>) -> Self {
-        let mut out = String::new();
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(24);
         for (i, s) in segments.enumerate() {
             if i > 0 {
                 out.push_str("::");
             }
-            use std::fmt::Write as _;
             let _ = write!(out, "{s}");
         }
         PathText(out.into_boxed_str())
@@ -184,7 +184,7 @@ pub(crate) struct FnFact {
     pub trait_path: Option<PathText>,
     pub loc: Loc,
     pub start_line: u32,
-    /// The return type, if any.
+    /// The return type when it is `&'static T` (the only returns a rule reads).
     pub ret: Option<TypeExpr>,
     /// The return type printed normalised, for fns returning `&'static T` (else empty).
     pub ret_text: String,

@@ -20,29 +20,31 @@ pub struct Human {
     pub quiet: bool,
 }
 
-/// A span's file as miette needs it, when its text is known and the span fits in it.
-fn named_source(sources: &SourceDb, span: &Span) -> Option<NamedSource<String>> {
+/// A span's file as miette needs it, and the span's bytes, when its text is known and the
+/// span fits in it.
+fn named_source(sources: &SourceDb, span: &Span) -> Option<(NamedSource<String>, (usize, usize))> {
     let text = sources.text(span.file)?;
-    let (start, end) = (span.loc.byte_start as usize, span.loc.byte_end as usize);
-    if end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+    let bytes = span.loc.bytes_in(&text)?;
+    let fits = bytes.start <= bytes.end
+        && bytes.end <= text.len()
+        && text.is_char_boundary(bytes.start)
+        && text.is_char_boundary(bytes.end);
+    if !fits {
         return None;
     }
-    Some(NamedSource::new(
-        sources.path(span.file).display.clone(),
-        text,
-    ))
+    let source = NamedSource::new(sources.path(span.file).display.clone(), text);
+    Some((source, (bytes.start, bytes.end - bytes.start)))
 }
 
 struct Report1<'a> {
     d: &'a Diagnostic,
-    src: Option<NamedSource<String>>,
+    src: Option<(NamedSource<String>, (usize, usize))>,
     related: Vec<RelatedReport>,
 }
 
 struct RelatedReport {
     message: String,
-    src: Option<NamedSource<String>>,
-    span: (usize, usize),
+    src: Option<(NamedSource<String>, (usize, usize))>,
 }
 
 impl std::fmt::Debug for Report1<'_> {
@@ -84,19 +86,12 @@ impl miette::Diagnostic for Report1<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.src.as_ref().map(|(s, _)| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.src.as_ref()?;
-        let loc = self.d.primary.loc;
-        let primary = LabeledSpan::new_primary_with_span(
-            self.d.label.clone(),
-            (
-                loc.byte_start as usize,
-                (loc.byte_end - loc.byte_start) as usize,
-            ),
-        );
+        let (_, span) = self.src.as_ref()?;
+        let primary = LabeledSpan::new_primary_with_span(self.d.label.clone(), *span);
         Some(Box::new(std::iter::once(primary)))
     }
 
@@ -130,13 +125,13 @@ impl miette::Diagnostic for RelatedReport {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.src.as_ref().map(|(s, _)| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.src.as_ref()?;
+        let (_, span) = self.src.as_ref()?;
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(None, self.span),
+            LabeledSpan::new_primary_with_span(None, *span),
         )))
     }
 }
@@ -161,10 +156,6 @@ impl Renderer for Human {
                             r.message, p.display, r.span.loc.line, r.span.loc.column
                         ),
                         src: named_source(sources, &r.span),
-                        span: (
-                            r.span.loc.byte_start as usize,
-                            (r.span.loc.byte_end - r.span.loc.byte_start) as usize,
-                        ),
                     }
                 })
                 .collect();
