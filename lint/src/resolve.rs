@@ -252,8 +252,9 @@ impl<'a> Resolver<'a> {
         if let Some(uses) = scope.named.get(name) {
             for u in uses {
                 let from = self.tree.module_of(self.file_of(module), u.module);
-                let r = self.resolve(from, &u.path);
-                if r.consumed == u.path.len() {
+                let path = u.path.segments();
+                let r = self.resolve(from, &path);
+                if r.consumed == path.len() {
                     out.extend(r.res);
                 }
             }
@@ -262,8 +263,9 @@ impl<'a> Resolver<'a> {
             let mut external = Vec::new();
             for g in &scope.globs {
                 let from = self.tree.module_of(self.file_of(module), g.module);
-                let r = self.resolve(from, &g.path);
-                if r.consumed != g.path.len() {
+                let path = g.path.segments();
+                let r = self.resolve(from, &path);
+                if r.consumed != path.len() {
                     continue;
                 }
                 for target in r.res {

@@ -9,7 +9,7 @@ use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
 use super::types::{self, from_syn};
 use super::{
     Call, Callee, FileFacts, FnFact, Global, GlobalKind, LocalModule, ModuleFact, ModuleKind,
-    PathSegs, PathText, TypeDef, TypeDefKind, UseFact,
+    PathText, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -35,46 +35,27 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
     c.facts
 }
 
-struct FnFrame {
-    /// Each path used, with the hash of its name when it is a single identifier.
-    uses: Vec<(PathText, Option<u64>)>,
+struct FnFrame<'ast> {
+    uses: Vec<PathText>,
     calls: Vec<Call>,
-    /// Hashes of the names bound by the fn's patterns (parameters, `let`, closures, `match`
-    /// arms): hashing an identifier needs no allocation, unlike turning it into a string.
-    locals: Vec<u64>,
+    /// The names bound by the fn's patterns so far (parameters, `let`, closures, `match`
+    /// arms), borrowed from the tree: a use of one of them is a local, not worth a string.
+    locals: Vec<&'ast proc_macro2::Ident>,
 }
 
-/// A hash of an identifier, the same for equal identifiers.
-fn ident_hash(ident: &proc_macro2::Ident) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    ident.hash(&mut h);
-    h.finish()
-}
-
-impl FnFrame {
-    /// Sorts and deduplicates what the body collected; drops the fn's own locals.
+impl FnFrame<'_> {
+    /// Sorts and deduplicates what the body collected.
     fn finish(mut self) -> (Vec<PathText>, Vec<Call>) {
-        self.locals.sort_unstable();
-        let locals = &self.locals;
-        let mut uses: Vec<PathText> = self
-            .uses
-            .into_iter()
-            .filter(|(p, hash)| {
-                &*p.0 != "self" && !hash.is_some_and(|h| locals.binary_search(&h).is_ok())
-            })
-            .map(|(p, _)| p)
-            .collect();
-        uses.sort_unstable();
-        uses.dedup();
-        uses.shrink_to_fit();
+        self.uses.sort_unstable();
+        self.uses.dedup();
+        self.uses.shrink_to_fit();
         // Each callee at its first call site.
         self.calls
             .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
         self.calls
             .dedup_by(|later, first| later.callee == first.callee);
         self.calls.shrink_to_fit();
-        (uses, self.calls)
+        (self.uses, self.calls)
     }
 }
 
@@ -85,10 +66,10 @@ struct ImplFrame {
     is_trait: bool,
 }
 
-struct Collector {
+struct Collector<'ast> {
     facts: FileFacts,
     test_depth: usize,
-    fn_stack: Vec<FnFrame>,
+    fn_stack: Vec<FnFrame<'ast>>,
     /// The module items are being collected into.
     module: LocalModule,
     impl_stack: Vec<ImplFrame>,
@@ -96,7 +77,7 @@ struct Collector {
     macro_start: Option<u32>,
 }
 
-impl Collector {
+impl<'ast> Collector<'ast> {
     fn in_test(&self) -> bool {
         self.test_depth > 0
     }
@@ -175,10 +156,10 @@ impl Collector {
 
     fn visit_fn(
         &mut self,
-        attrs: &[syn::Attribute],
-        sig: &syn::Signature,
+        attrs: &'ast [syn::Attribute],
+        sig: &'ast syn::Signature,
         start: proc_macro2::Span,
-        body: &syn::Block,
+        body: &'ast syn::Block,
     ) {
         self.push_attr_suppressions(attrs);
         self.with_test_attrs(attrs, start, body.brace_token.span.close(), |c| {
@@ -233,7 +214,12 @@ impl Collector {
                 start_line: start_line(attrs, start),
                 ret: static_ret.map(|ty| from_syn(ty)),
                 ret_text: static_ret.map(|ty| types::print(ty)).unwrap_or_default(),
-                attrs: attrs.iter().map(|a| path_string(a.path())).collect(),
+                // Doc comments are attributes too, and the most numerous: leave them out.
+                attrs: attrs
+                    .iter()
+                    .filter(|a| !a.path().is_ident("doc"))
+                    .map(|a| path_string(a.path()))
+                    .collect(),
                 uses,
                 calls,
                 in_test: c.in_test(),
@@ -260,7 +246,7 @@ impl Collector {
         });
     }
 
-    fn push_use(&mut self, alias: Option<String>, path: PathSegs, is_pub: bool) {
+    fn push_use(&mut self, alias: Option<String>, path: PathText, is_pub: bool) {
         self.facts.uses.push(UseFact {
             module: self.module,
             alias,
@@ -270,37 +256,44 @@ impl Collector {
     }
 
     /// Records `use` bindings: `use a::b::{C, D as E}` binds `C -> a::b::C` and `E -> a::b::D`.
-    fn add_use_tree(&mut self, prefix: &mut PathSegs, tree: &syn::UseTree, is_pub: bool) {
+    fn add_use_tree(
+        &mut self,
+        prefix: &mut Vec<&'ast syn::Ident>,
+        tree: &'ast syn::UseTree,
+        is_pub: bool,
+    ) {
+        let path = |prefix: &[&syn::Ident], last: Option<&syn::Ident>| {
+            PathText::new(prefix.iter().copied().chain(last))
+        };
         match tree {
             syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
+                prefix.push(&p.ident);
                 self.add_use_tree(prefix, &p.tree, is_pub);
                 prefix.pop();
             }
             syn::UseTree::Name(n) => {
                 if n.ident != "self" {
-                    let mut full = prefix.clone();
-                    full.push(n.ident.to_string());
-                    self.push_use(Some(n.ident.to_string()), full, is_pub);
+                    self.push_use(
+                        Some(n.ident.to_string()),
+                        path(prefix, Some(&n.ident)),
+                        is_pub,
+                    );
                 } else if let Some(last) = prefix.last() {
-                    self.push_use(Some(last.clone()), prefix.clone(), is_pub);
+                    self.push_use(Some(last.to_string()), path(prefix, None), is_pub);
                 }
             }
             syn::UseTree::Rename(r) => {
                 if r.rename == "_" {
                     return;
                 }
-                let mut full = prefix.clone();
-                if r.ident != "self" {
-                    full.push(r.ident.to_string());
-                }
-                self.push_use(Some(r.rename.to_string()), full, is_pub);
+                let last = (r.ident != "self").then_some(&r.ident);
+                self.push_use(Some(r.rename.to_string()), path(prefix, last), is_pub);
             }
             syn::UseTree::Group(g) => g
                 .items
                 .iter()
                 .for_each(|t| self.add_use_tree(prefix, t, is_pub)),
-            syn::UseTree::Glob(_) => self.push_use(None, prefix.clone(), is_pub),
+            syn::UseTree::Glob(_) => self.push_use(None, path(prefix, None), is_pub),
         }
     }
 }
@@ -321,7 +314,16 @@ fn is_pub(vis: &syn::Visibility) -> bool {
     !matches!(vis, syn::Visibility::Inherited)
 }
 
-impl<'ast> Visit<'ast> for Collector {
+impl<'ast> Visit<'ast> for Collector<'ast> {
+    // Types, generics and attributes hold nothing the facts need from the visitor (types are
+    // converted where they are read, attributes where they matter); not walking them saves
+    // a good part of the pass.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+
+    fn visit_generics(&mut self, _: &'ast syn::Generics) {}
+
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
         let kind = match item.mutability {
             syn::StaticMutability::Mut(_) => GlobalKind::StaticMut,
@@ -463,7 +465,11 @@ impl<'ast> Visit<'ast> for Collector {
             .as_ref()
             .map_or_else(|| name.clone(), |(_, r)| r.to_string());
         if alias != "_" && name != "self" {
-            self.push_use(Some(alias), vec![name], is_pub(&item.vis));
+            self.push_use(
+                Some(alias),
+                PathText::new(std::iter::once(&item.ident)),
+                is_pub(&item.vis),
+            );
         }
     }
 
@@ -500,22 +506,24 @@ impl<'ast> Visit<'ast> for Collector {
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
         if let Some(frame) = self.fn_stack.last_mut() {
-            let single = match (expr.qself.is_none(), expr.path.segments.first()) {
-                (true, Some(seg))
-                    if expr.path.segments.len() == 1 && expr.path.leading_colon.is_none() =>
-                {
-                    Some(ident_hash(&seg.ident))
-                }
-                _ => None,
-            };
-            frame.uses.push((path_text(&expr.path), single));
+            let path = &expr.path;
+            let local = expr.qself.is_none()
+                && path.leading_colon.is_none()
+                && path.segments.len() == 1
+                && {
+                    let ident = &path.segments[0].ident;
+                    ident == "self" || frame.locals.contains(&ident)
+                };
+            if !local {
+                frame.uses.push(path_text(path));
+            }
         }
         visit::visit_expr_path(self, expr);
     }
 
     fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
         if let Some(frame) = self.fn_stack.last_mut() {
-            frame.locals.push(ident_hash(&pat.ident));
+            frame.locals.push(&pat.ident);
         }
         visit::visit_pat_ident(self, pat);
     }
@@ -652,7 +660,14 @@ mod tests {
         let uses: Vec<_> = f
             .uses
             .iter()
-            .map(|u| (u.module, u.alias.as_deref(), u.path.join("::"), u.is_pub))
+            .map(|u| {
+                (
+                    u.module,
+                    u.alias.as_deref(),
+                    u.path.as_str().to_string(),
+                    u.is_pub,
+                )
+            })
             .collect();
         assert_eq!(
             uses,

@@ -16,10 +16,6 @@ pub(crate) use types::TypeExpr;
 
 pub(crate) use collect::{collect, path_string};
 
-/// A path as written: `["crate", "api", "State"]`, `["super", "X"]`, `["HashMap"]`. A leading
-/// `::` is dropped.
-pub(crate) type PathSegs = Vec<String>;
-
 /// A path as written, `::`-joined in one allocation (`crate::api::State`): the facts of a large
 /// workspace hold millions of them (every path and call in every function body).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,7 +84,7 @@ pub(crate) struct UseFact {
     /// The name it binds; `None` for a glob (`use a::*`).
     pub alias: Option<String>,
     /// The path it names (the glob's module for a glob).
-    pub path: PathSegs,
+    pub path: PathText,
     /// `pub use`: a re-export (visibility is otherwise ignored: the linter over-approximates).
     #[cfg_attr(
         not(test),

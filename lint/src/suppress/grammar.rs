@@ -28,12 +28,13 @@ pub(crate) fn comments_in(source: &str, comments: Vec<std::ops::Range<usize>>) -
     let mut line_no = 1u32;
     let mut counted_to = 0usize;
     for range in comments {
-        line_no += source[counted_to..range.start].matches('\n').count() as u32;
-        counted_to = range.start;
         let text = &source[range.clone()];
         let Some(parsed) = parse_comment(text) else {
             continue;
         };
+        // Lines are counted only up to suppressions, which are rare.
+        line_no += source[counted_to..range.start].matches('\n').count() as u32;
+        counted_to = range.start;
         let line_start = source[..range.start].rfind('\n').map_or(0, |i| i + 1);
         let column = source[line_start..range.start].chars().count() as u32 + 1;
         let loc_of = |r: std::ops::Range<usize>| {
