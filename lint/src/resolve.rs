@@ -127,7 +127,7 @@ impl<'a> Resolver<'a> {
                 add(g.name.as_str(), Def::Global(file, idx));
             }
             for (idx, func) in f.fns.iter().enumerate() {
-                if func.module == local && func.self_ty.is_none() && func.trait_path.is_none() {
+                if func.module == local && func.owner.is_none() {
                     add(func.name.as_str(), Def::Fn(file, idx));
                 }
             }

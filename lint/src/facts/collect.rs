@@ -8,8 +8,8 @@ use syn::visit::{self, Visit};
 use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
 use super::types::{self, from_syn};
 use super::{
-    Call, Callee, FileFacts, FnFact, Global, GlobalKind, LocalModule, ModuleFact, ModuleKind,
-    PathText, TypeDef, TypeDefKind, UseFact,
+    Call, Callee, FileFacts, FnFact, Global, GlobalKind, ImplFact, LocalModule, ModuleFact,
+    ModuleKind, PathText, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -20,6 +20,7 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         facts: FileFacts::default(),
         test_depth: 0,
         fn_stack: Vec::new(),
+        spare: Vec::new(),
         module: 0,
         impl_stack: Vec::new(),
         macro_start: None,
@@ -44,35 +45,35 @@ struct FnFrame<'ast> {
 }
 
 impl FnFrame<'_> {
-    /// Sorts and deduplicates what the body collected.
-    fn finish(mut self) -> (Vec<PathText>, Vec<Call>) {
+    /// What the body collected, sorted and deduplicated in exact-size vectors; the frame keeps
+    /// its (emptied) buffers for the next function.
+    fn take(&mut self) -> (Vec<PathText>, Vec<Call>) {
+        self.locals.clear();
         self.uses.sort_unstable();
         self.uses.dedup();
-        self.uses.shrink_to_fit();
+        let mut uses = Vec::with_capacity(self.uses.len());
+        uses.append(&mut self.uses);
         // Each callee at its first call site.
         self.calls
             .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
         self.calls
             .dedup_by(|later, first| later.callee == first.callee);
-        self.calls.shrink_to_fit();
-        (self.uses, self.calls)
+        let mut calls = Vec::with_capacity(self.calls.len());
+        calls.append(&mut self.calls);
+        (uses, calls)
     }
-}
-
-struct ImplFrame {
-    self_ty: Option<PathText>,
-    trait_path: Option<PathText>,
-    /// A trait's own block (default methods), not an `impl`.
-    is_trait: bool,
 }
 
 struct Collector<'ast> {
     facts: FileFacts,
     test_depth: usize,
     fn_stack: Vec<FnFrame<'ast>>,
+    /// Emptied frames, kept for their buffers: most functions reuse them.
+    spare: Vec<FnFrame<'ast>>,
     /// The module items are being collected into.
     module: LocalModule,
-    impl_stack: Vec<ImplFrame>,
+    /// The enclosing `impl`/trait blocks, as indexes into `facts.impls`.
+    impl_stack: Vec<u32>,
     /// First line of the `thread_local!`/`lazy_static!` call being read.
     macro_start: Option<u32>,
 }
@@ -164,30 +165,21 @@ impl<'ast> Collector<'ast> {
         self.push_attr_suppressions(attrs);
         self.with_test_attrs(attrs, start, body.brace_token.span.close(), |c| {
             let name = sig.ident.to_string();
-            let frame = c.impl_stack.last();
-            let qualified = match (
-                frame,
-                frame.and_then(|f| f.self_ty.as_ref()).map(PathText::last),
-            ) {
-                (_, Some(ty)) => format!("{ty}::{name}"),
-                (Some(f), None) if !f.is_trait => format!("_::{name}"),
-                _ => name.clone(),
-            };
-            let (self_ty, trait_path) = match frame {
-                Some(f) => (f.self_ty.clone(), f.trait_path.clone()),
-                None => (None, None),
-            };
-            c.fn_stack.push(FnFrame {
+            let owner = c.impl_stack.last().copied();
+            let frame = c.spare.pop().unwrap_or_else(|| FnFrame {
                 uses: Vec::new(),
                 calls: Vec::new(),
                 locals: Vec::new(),
             });
+            c.fn_stack.push(frame);
             // Items inside a fn body belong to no impl.
             let impls = std::mem::take(&mut c.impl_stack);
             visit::visit_signature(c, sig);
             c.visit_block(body);
             c.impl_stack = impls;
-            let (uses, calls) = c.fn_stack.pop().expect("pushed above").finish();
+            let mut frame = c.fn_stack.pop().expect("pushed above");
+            let (uses, calls) = frame.take();
+            c.spare.push(frame);
             // Only `&'static T` returns matter (singleton accessors); only they get a byte
             // range too (its conversion from characters is the costly part of a position).
             let static_ret = match &sig.output {
@@ -203,10 +195,8 @@ impl<'ast> Collector<'ast> {
             };
             c.facts.fns.push(FnFact {
                 name,
-                qualified,
                 module: c.module,
-                self_ty,
-                trait_path,
+                owner,
                 loc: match static_ret {
                     Some(_) => Loc::of(sig.ident.span()),
                     None => Loc::lines_of(sig.ident.span()),
@@ -395,12 +385,14 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
         };
         let trait_path = item.trait_.as_ref().map(|(_, p, _)| path_text(p));
         let first = item.impl_token.span;
+        let index = self.facts.impls.len() as u32;
+        self.facts.impls.push(ImplFact {
+            self_ty,
+            trait_path,
+            is_trait: false,
+        });
         self.with_test_attrs(&item.attrs, first, item.brace_token.span.close(), |c| {
-            c.impl_stack.push(ImplFrame {
-                self_ty: self_ty.clone(),
-                trait_path,
-                is_trait: false,
-            });
+            c.impl_stack.push(index);
             visit::visit_item_impl(c, item);
             c.impl_stack.pop();
         });
@@ -408,11 +400,13 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
 
     fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
         // Default methods of a trait: named plainly, with the trait kept for the call graph.
-        self.impl_stack.push(ImplFrame {
+        let index = self.facts.impls.len() as u32;
+        self.facts.impls.push(ImplFact {
             self_ty: None,
             trait_path: Some(PathText::new(std::iter::once(&item.ident))),
             is_trait: true,
         });
+        self.impl_stack.push(index);
         visit::visit_item_trait(self, item);
         self.impl_stack.pop();
     }
@@ -744,11 +738,18 @@ mod tests {
                 ("W", true, 0)
             ]
         );
-        assert_eq!(f.fns[0].qualified, "E::instance");
+        assert_eq!(f.fns[0].qualified(&f), "E::instance");
         assert!(f.fns[0].returns_static_ref());
         assert_eq!(f.fns[0].ret_text, "&'static E");
         assert!(f.fns[0].uses.iter().any(|u| u.as_str() == "I"));
-        assert_eq!(f.fns[0].self_ty.as_ref().map(PathText::as_str), Some("E"));
+        let owner = f.fns[0].owner.expect("a method");
+        assert_eq!(
+            f.impls[owner as usize]
+                .self_ty
+                .as_ref()
+                .map(PathText::as_str),
+            Some("E")
+        );
         let callees: Vec<_> = f.fns[0].calls.iter().map(|c| &c.callee).collect();
         assert_eq!(
             callees,

@@ -167,17 +167,28 @@ pub(crate) struct Call {
     pub column: u32,
 }
 
+/// An `impl` block, or a trait's own block of default methods.
+#[derive(Debug, Clone)]
+pub(crate) struct ImplFact {
+    /// The self type, as written (`None` for a trait block or a non-path type).
+    pub self_ty: Option<PathText>,
+    /// The trait of `impl Trait for Type`, or the trait whose default methods these are.
+    #[expect(
+        dead_code,
+        reason = "trait methods resolve to every impl (the execution-path issue)"
+    )]
+    pub trait_path: Option<PathText>,
+    /// A trait's own block, not an `impl`.
+    pub is_trait: bool,
+}
+
 /// A function or method.
 #[derive(Debug, Clone)]
 pub(crate) struct FnFact {
     pub name: String,
-    /// `Type::method` for methods, the plain name otherwise.
-    pub qualified: String,
     pub module: LocalModule,
-    /// The `impl` block's self type, as written, for methods.
-    pub self_ty: Option<PathText>,
-    /// The trait of `impl Trait for Type` (or the trait of a default method), as written.
-    pub trait_path: Option<PathText>,
+    /// The block it is a method of: an index into [`FileFacts::impls`].
+    pub owner: Option<u32>,
     pub loc: Loc,
     pub start_line: u32,
     /// The return type when it is `&'static T` (the only returns a rule reads).
@@ -206,6 +217,20 @@ pub(crate) struct FnFact {
 }
 
 impl FnFact {
+    /// `Type::method` for methods (`_::method` when the self type is not a path), the plain name
+    /// for free functions and trait default methods.
+    pub fn qualified(&self, facts: &FileFacts) -> String {
+        match self.owner.and_then(|i| facts.impls.get(i as usize)) {
+            Some(ImplFact {
+                self_ty: Some(ty), ..
+            }) => format!("{}::{}", ty.last(), self.name),
+            Some(ImplFact {
+                is_trait: false, ..
+            }) => format!("_::{}", self.name),
+            _ => self.name.clone(),
+        }
+    }
+
     /// Whether the fn returns `&'static T`.
     pub fn returns_static_ref(&self) -> bool {
         matches!(
@@ -224,6 +249,8 @@ pub(crate) struct FileFacts {
     /// The file's top level (index 0), then every `mod` it declares, in order.
     pub modules: Vec<ModuleFact>,
     pub uses: Vec<UseFact>,
+    /// `impl` blocks and trait blocks, which methods point into.
+    pub impls: Vec<ImplFact>,
     pub globals: Vec<Global>,
     pub types: Vec<TypeDef>,
     pub fns: Vec<FnFact>,

@@ -153,7 +153,8 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
             let mut hit = Hit {
                 message: format!(
                     "`{}` hands out the process-wide singleton `{}` as a `&'static` reference",
-                    f.qualified, global.name
+                    f.qualified(facts),
+                    global.name
                 ),
                 help: "take the instance as a parameter built per request (an isolate factory's \
                        product) instead of reaching for a global"
@@ -173,7 +174,7 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
                 loc: f.loc,
                 start_line: f.start_line,
                 macro_start: None,
-                item: f.qualified.clone(),
+                item: f.qualified(facts),
                 ty: f.ret_text.clone(),
                 hit,
                 global: None,
