@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use isolate_lint::report::{Renderer, human::Human, json::Json};
 use isolate_lint::rules::{self, Selector};
-use isolate_lint::{LoadError, Workspace, WorkspaceOptions};
+use isolate_lint::{KeepTexts, LoadError, Workspace, WorkspaceOptions};
 
 use crate::cli::{CheckArgs, Format};
 use crate::term;
@@ -31,7 +31,11 @@ pub fn check(args: CheckArgs) -> ExitCode {
         levels,
         jobs: args.jobs.map(usize::from),
         cwd: Some(cwd.clone()),
-        keep_all_texts: false,
+        // JSON prints positions only; human output shows snippets of findable files.
+        keep_texts: match args.format {
+            Format::Json => KeepTexts::None,
+            Format::Human => KeepTexts::Findable,
+        },
     };
     let started = Instant::now();
     let progress = term::Progress::new(args.format == Format::Human && !args.quiet);

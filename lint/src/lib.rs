@@ -53,7 +53,7 @@ mod workspace;
 pub use config::{ConfigError, ConfigFailure, ConfigReadError};
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Loc, Related, Severity, Span};
 pub use source::{FileId, FilePath, SourceDb};
-pub use workspace::{LoadError, Workspace, WorkspaceOptions};
+pub use workspace::{KeepTexts, LoadError, Workspace, WorkspaceOptions};
 
 /// What the parse-floor benchmark (`lint/examples/parse_floor.rs`) shares with the linter, so
 /// that both read exactly the same files with the same pre-check. Not a stable API.

@@ -6,7 +6,7 @@
 //! is therefore stored compressed (LZ4, about 3.7 times smaller on Rust source, decompressed at
 //! over 1 GB/s) once its file is parsed, and decompressed when a renderer asks for it; and
 //! [`crate::Workspace::load`] keeps only the texts a diagnostic can point into unless asked for
-//! all (`WorkspaceOptions::keep_all_texts`). Texts handed in by an editor
+//! all or none ([`crate::KeepTexts`]). Texts handed in by an editor
 //! ([`crate::Workspace::set_file_text`]) are always kept.
 
 use std::path::{Path, PathBuf};

@@ -29,6 +29,19 @@ fn can_hold_a_finding(f: &crate::facts::FileFacts) -> bool {
 /// Stack size of the parser threads: syn parses recursively.
 const PARSER_STACK: usize = 64 * 1024 * 1024;
 
+/// Which texts a loaded workspace keeps, compressed, after parsing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeepTexts {
+    /// Those a diagnostic can point into: files with globals, suppressions or `&'static`
+    /// accessors (human output shows their snippets).
+    #[default]
+    Findable,
+    /// Every reported file's (an editor that may show any file).
+    All,
+    /// None (machine formats, which print positions only).
+    None,
+}
+
 /// What to lint and how.
 #[derive(Debug, Clone, Default)]
 pub struct WorkspaceOptions {
@@ -44,12 +57,9 @@ pub struct WorkspaceOptions {
     pub jobs: Option<usize>,
     /// The directory paths are shown relative to; `None` = the current directory.
     pub cwd: Option<PathBuf>,
-    /// Keep the text of every reported file. By default [`Workspace::load`] keeps only the
-    /// texts a diagnostic can point into - files with globals, suppressions or `&'static`
-    /// accessors - which is most of the saving on a large tree (an editor that shows any file
-    /// sets this, or hands open files in with [`Workspace::set_file_text`], which always
-    /// keeps them).
-    pub keep_all_texts: bool,
+    /// Which file texts [`Workspace::load`] keeps (texts handed in with
+    /// [`Workspace::set_file_text`] are always kept).
+    pub keep_texts: KeepTexts,
 }
 
 /// Why a workspace could not be loaded (the command line exits with 2).
@@ -212,7 +222,7 @@ impl Workspace {
             .map_err(|e| LoadError::Threads(e.to_string()))?;
         let done = AtomicUsize::new(0);
         let total = found.len();
-        let keep_all = ws.opts.keep_all_texts;
+        let keep = ws.opts.keep_texts;
         let parsed: Vec<(
             Option<source::CompressedText>,
             Result<crate::facts::FileFacts, String>,
@@ -225,7 +235,13 @@ impl Workspace {
                         Ok(text) => {
                             let facts = crate::parse::parse_source(&text);
                             let needed = n < reported
-                                && (keep_all || facts.as_ref().is_ok_and(can_hold_a_finding));
+                                && match keep {
+                                    KeepTexts::All => true,
+                                    KeepTexts::Findable => {
+                                        facts.as_ref().is_ok_and(can_hold_a_finding)
+                                    }
+                                    KeepTexts::None => false,
+                                };
                             (needed.then(|| source::compress_text(&text)), facts)
                         }
                         Err(e) => (None, Err(e)),
