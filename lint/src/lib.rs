@@ -51,7 +51,9 @@ mod suppress;
 mod workspace;
 
 pub use config::{ConfigError, ConfigFailure, ConfigReadError};
-pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Loc, Related, Severity, Span};
+pub use diagnostic::{
+    Applicability, Diagnostic, Edit, Fix, Loc, PathStep, Related, Severity, Span,
+};
 pub use source::{FileId, FilePath, SourceDb};
 pub use workspace::{KeepTexts, LoadError, Workspace, WorkspaceOptions};
 
