@@ -181,9 +181,14 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
             if !a.linted(file, g.in_test) {
                 continue;
             }
+            let (shape, by_init) = types.classify_global(g, file);
             let view = GlobalView {
                 global: g,
-                shape: types.classify(&g.ty, file, g.module),
+                file,
+                shape,
+                state: crate::classify::state_of(g.kind, &shape),
+                by_init,
+                types: &types,
             };
             if let Some((rule, hit)) = rules::check_global(&view) {
                 found.push(Candidate {
@@ -197,6 +202,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                     hit,
                     global: Some((file, idx)),
                     lazy: view.is_lazy(),
+                    state: Some(view.state),
                     fix: None,
                 });
             }

@@ -3,11 +3,17 @@
 //! (transitively, with generics substituted and a cycle guard) and the configured overrides.
 
 pub(crate) mod known;
+mod state;
+pub(crate) mod trail;
+
+#[allow(unused_imports, reason = "the level policy reads the class")]
+pub(crate) use state::StateClass;
+pub(crate) use state::{StateKind, state_of};
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use crate::facts::{FileFacts, LocalModule, TypeDef, TypeDefKind, TypeExpr};
+use crate::facts::{FileFacts, Global, LocalModule, TypeDef, TypeDefKind, TypeExpr};
 use crate::project::modules::ModuleId;
 use crate::resolve::{Def, Res, Resolver};
 use crate::source::FileId;
@@ -22,10 +28,25 @@ pub struct Shape {
     pub interior: bool,
     /// A collection sits somewhere below an interior-mutable wrapper.
     pub map_under_lock: bool,
-    /// A concurrent map or set sits somewhere inside.
+    /// A concurrent map, set or cache sits somewhere inside.
     pub concurrent_map: bool,
     /// Something inside is a type we cannot see into.
     pub unknown: bool,
+    /// Something inside can carry request data: text, bytes, keys, collections of them, user
+    /// types holding them - anything but numbers, flags, ids and durations.
+    pub data: bool,
+    /// Interior mutability over data or over a type we cannot see into (`Mutex<Option<T>>`,
+    /// `RefCell<Session>`), not only over scalars (`Mutex<bool>`, atomics).
+    pub locked_data: bool,
+    /// A collection behind interior mutability whose elements carry data (`RefCell<Vec<String>>`),
+    /// as opposed to a buffer of numbers (`RefCell<Vec<f64>>`).
+    pub data_collection: bool,
+    /// A channel or queue sits somewhere inside.
+    pub channel: bool,
+    /// A `watch` channel end (a shared value replaced by its sender) sits somewhere inside.
+    pub watch: bool,
+    /// A metrics instrument sits somewhere inside.
+    pub metric: bool,
 }
 
 impl Shape {
@@ -35,6 +56,18 @@ impl Shape {
         self.map_under_lock |= o.map_under_lock;
         self.concurrent_map |= o.concurrent_map;
         self.unknown |= o.unknown;
+        self.data |= o.data;
+        self.locked_data |= o.locked_data;
+        self.data_collection |= o.data_collection;
+        self.channel |= o.channel;
+        self.watch |= o.watch;
+        self.metric |= o.metric;
+    }
+
+    /// Marks interior mutability over `inner`.
+    fn set_interior_over(&mut self, inner: Shape) {
+        self.interior = true;
+        self.locked_data |= inner.data || inner.unknown;
     }
 
     fn unknown() -> Shape {
@@ -100,6 +133,22 @@ fn strip_relative(segments: &[String]) -> &[String] {
 fn suffix_match(a: &[String], b: &[String]) -> bool {
     let n = a.len().min(b.len());
     n > 0 && a[a.len() - n..] == b[b.len() - n..]
+}
+
+/// What a path names (see [`TypeIndex::node`]).
+enum Node<'a, 'e> {
+    /// A generic parameter, bound to a type (or to nothing).
+    Bound(Option<&'e TypeExpr>),
+    /// `Self`, or nothing to look at.
+    Nothing,
+    /// `mutable_types` (true) or `immutable_types` (false) in the configuration.
+    Override(bool),
+    /// The user's own definitions (several when the path is ambiguous).
+    User(Vec<DefRef<'a>>),
+    /// A known library type, and the full path it was found by.
+    Known(Known, Vec<String>),
+    /// Something the linter cannot see into.
+    Unknown,
 }
 
 #[derive(Clone, Copy)]
@@ -178,6 +227,28 @@ impl<'a> TypeIndex<'a> {
             top: true,
         };
         self.walk(ty, at, &mut Vec::new())
+    }
+
+    /// How a global is classified: by its declared type, or, when that names nothing the
+    /// linter can see into and says nothing else (an alias from a crate the scan does not
+    /// hold), by what its initialiser builds (`LazyLock::new(..)`, `Mutex::new(Vec::new())`).
+    /// The second value says which was used.
+    pub fn classify_global(&self, g: &Global, file: FileId) -> (Shape, bool) {
+        let declared = self.classify(&g.ty, file, g.module);
+        let says_nothing = declared.unknown
+            && !declared.lazy
+            && !declared.interior
+            && !declared.mutable_map()
+            && !declared.channel
+            && !declared.metric;
+        if let (true, Some(init)) = (says_nothing, &g.init) {
+            let mut built = self.classify(init, file, g.module);
+            if built.lazy || built.interior || built.mutable_map() {
+                built.unknown |= declared.unknown;
+                return (built, true);
+            }
+        }
+        (declared, false)
     }
 
     fn crate_of(&self, file: FileId) -> usize {
@@ -284,39 +355,19 @@ impl<'a> TypeIndex<'a> {
         }
     }
 
-    fn walk_path(
-        &self,
-        segments: &[String],
-        args: &[TypeExpr],
-        at: At,
-        visiting: &mut Visiting,
-    ) -> Shape {
+    /// What a path names where it is written: a generic parameter, a configured override, the
+    /// user's own definitions, a known library type (by the full path it resolves to), or
+    /// something the linter cannot see into. Shared by [`Self::walk`] and the trail search.
+    fn node<'e>(&self, segments: &[String], has_args: bool, at: At<'e>) -> Node<'a, 'e> {
         if segments.is_empty() {
-            return Shape::unknown();
+            return Node::Unknown;
         }
-        let walk_args = |under_lock: bool, visiting: &mut Visiting| {
-            let mut s = Shape::default();
-            for a in args {
-                s.merge(self.walk(a, at.inner(under_lock), visiting));
-            }
-            s
-        };
         if let [single] = segments {
             if let Some(bound) = at.env.get(single) {
-                return match bound {
-                    Some(t) => self.walk(
-                        t,
-                        At {
-                            env: &Env::new(),
-                            ..at
-                        },
-                        visiting,
-                    ),
-                    None => Shape::default(),
-                };
+                return Node::Bound(bound.as_ref());
             }
             if single == "Self" {
-                return Shape::default();
+                return Node::Nothing;
             }
         }
         // What the path names: user definitions, an external path, or nothing we can follow.
@@ -343,30 +394,30 @@ impl<'a> TypeIndex<'a> {
             (None, None) => segments.to_vec(),
         };
         let overrides = self.overrides[at.file.index()];
-        match overrides
+        if let Some(mutable) = overrides
             .lookup(&full)
             .or_else(|| overrides.lookup(segments))
         {
-            Some(true) => {
-                let mut s = walk_args(true, visiting);
-                s.interior = true;
-                return s;
-            }
-            Some(false) => return Shape::default(),
-            None => {}
+            return Node::Override(mutable);
         }
-        // A definition in the path's own crate is the user's type; one in another scanned crate
-        // (a vendored `once_cell`, `parking_lot`) is first looked up among the known library
-        // types, as the path names it.
+        // A definition in the path's own crate is the user's type, whatever its name; one in
+        // another scanned crate (a vendored `once_cell`, `parking_lot`) is first looked up
+        // among the known library types, by its full path.
         let own_crate = self.crate_of(at.file);
-        let known = || {
-            known::lookup(&full, !args.is_empty())
-                .or_else(|| known::lookup(segments, !args.is_empty()))
+        let origin = if defs.is_empty() && external.is_none() {
+            known::Origin::Unresolved
+        } else {
+            known::Origin::Full
         };
-        if !defs.is_empty()
-            && (defs.iter().any(|d| self.crate_of(d.file) == own_crate) || known().is_none())
-        {
-            return self.expand_user(defs, args, at, visiting);
+        let known = || known::lookup(&full, has_args, origin);
+        if !defs.is_empty() {
+            if defs.iter().any(|d| self.crate_of(d.file) == own_crate) {
+                return Node::User(defs);
+            }
+            return match known() {
+                Some(k) => Node::Known(k, full),
+                None => Node::User(defs),
+            };
         }
         // The first segment named a module of this crate, but the rest could not be followed
         // (a module filled by a macro, or by a cfg we do not evaluate).
@@ -378,57 +429,141 @@ impl<'a> TypeIndex<'a> {
         let local_first = segments.len() == 1
             || matches!(segments[0].as_str(), "crate" | "self" | "super")
             || in_own_module;
-        if defs.is_empty() && external.is_none() && local_first {
+        let prelude = matches!(segments, [single] if known::is_prelude(single));
+        if external.is_none() && local_first && !prelude {
+            // Only a name nothing in scope defines is matched by name: first against the
+            // user's types (a bare prelude name is the prelude's), then the library lists.
             let found = self.by_name_fallback(segments, at.file, true);
             if !found.is_empty() {
-                return self.expand_user(found, args, at, visiting);
+                return Node::User(found);
             }
         }
-        match known() {
-            Some(Known::Lazy) => {
-                let mut s = walk_args(at.under_lock, visiting);
-                if at.top {
-                    s.lazy = true;
-                } else {
-                    s.interior = true;
-                }
-                s
+        if let Some(k) = known() {
+            return Node::Known(k, full);
+        }
+        if external.is_none() && !local_first {
+            let found = self.by_name_fallback(segments, at.file, false);
+            if !found.is_empty() {
+                return Node::User(found);
             }
-            Some(Known::Interior) => {
+        }
+        Node::Unknown
+    }
+
+    fn walk_path(
+        &self,
+        segments: &[String],
+        args: &[TypeExpr],
+        at: At,
+        visiting: &mut Visiting,
+    ) -> Shape {
+        let walk_args = |under_lock: bool, visiting: &mut Visiting| {
+            let mut s = Shape::default();
+            for a in args {
+                s.merge(self.walk(a, at.inner(under_lock), visiting));
+            }
+            s
+        };
+        match self.node(segments, !args.is_empty(), at) {
+            Node::Bound(Some(t)) => self.walk(
+                t,
+                At {
+                    env: &Env::new(),
+                    ..at
+                },
+                visiting,
+            ),
+            Node::Bound(None) | Node::Nothing => Shape::default(),
+            Node::Override(true) => {
                 let mut s = walk_args(true, visiting);
-                s.interior = true;
+                s.set_interior_over(s);
                 s
             }
-            Some(Known::ConcurrentMap) => {
-                let mut s = walk_args(true, visiting);
-                s.interior = true;
-                s.concurrent_map = true;
-                s
-            }
-            Some(Known::Collection) => {
+            Node::Override(false) => Shape::default(),
+            Node::User(defs) => self.expand_user(defs, args, at, visiting),
+            Node::Unknown => {
                 let mut s = walk_args(at.under_lock, visiting);
-                s.map_under_lock |= at.under_lock;
+                s.unknown = true;
                 s
             }
-            Some(Known::Transparent) => walk_args(at.under_lock, visiting),
-            Some(Known::Immutable) => Shape::default(),
-            None => {
-                let found = if !defs.is_empty() {
-                    defs
-                } else if external.is_none() && !local_first {
-                    self.by_name_fallback(segments, at.file, false)
-                } else {
-                    Vec::new()
-                };
-                if found.is_empty() {
+            Node::Known(k, full) => match k {
+                Known::Lazy if at.top => {
                     let mut s = walk_args(at.under_lock, visiting);
+                    s.lazy = true;
+                    s
+                }
+                Known::Lazy => {
+                    // A once-cell inside a value: set once (by whichever request comes first),
+                    // then only read; what it holds is not behind a lock.
+                    let inner = walk_args(at.under_lock, visiting);
+                    let mut s = inner;
+                    s.set_interior_over(inner);
+                    s
+                }
+                Known::Interior => {
+                    let inner = walk_args(true, visiting);
+                    let mut s = inner;
+                    if known::is_scalar_interior(&full) {
+                        s.interior = true;
+                    } else {
+                        s.set_interior_over(inner);
+                    }
+                    s
+                }
+                Known::ConcurrentMap => {
+                    let mut s = walk_args(true, visiting);
+                    s.interior = true;
+                    s.concurrent_map = true;
+                    s.data = true;
+                    s
+                }
+                Known::Channel => {
+                    // Messages pass through; they are not a collection behind a lock.
+                    let mut s = walk_args(false, visiting);
+                    s.interior = true;
+                    s.channel = true;
+                    s
+                }
+                Known::Watch => {
+                    // One shared value, replaced whole: not a collection behind a lock.
+                    let inner = walk_args(false, visiting);
+                    let mut s = inner;
+                    s.watch = true;
+                    s.set_interior_over(inner);
+                    s
+                }
+                Known::Metric => Shape {
+                    interior: true,
+                    metric: true,
+                    ..Shape::default()
+                },
+                Known::Collection => self.collection(walk_args(at.under_lock, visiting), at),
+                Known::UntrustedCollection if at.under_lock => {
+                    self.collection(walk_args(true, visiting), at)
+                }
+                Known::UntrustedCollection => {
+                    let mut s = walk_args(false, visiting);
                     s.unknown = true;
                     s
-                } else {
-                    self.expand_user(found, args, at, visiting)
                 }
-            }
+                Known::Transparent => walk_args(at.under_lock, visiting),
+                Known::Immutable => Shape {
+                    data: true,
+                    ..Shape::default()
+                },
+                Known::Scalar => Shape::default(),
+            },
         }
+    }
+
+    /// A collection whose elements have shape `elements`.
+    fn collection(&self, elements: Shape, at: At) -> Shape {
+        let mut s = elements;
+        if at.under_lock {
+            s.map_under_lock = true;
+            s.data_collection |= elements.data || elements.unknown;
+        }
+        s
     }
 
     /// Expands user-defined types (several when the path is ambiguous: their shapes merge).
@@ -600,13 +735,8 @@ mod tests {
         let get = |n: &str| out.iter().find(|(name, _)| name == n).unwrap().1;
         assert!(get("E").lazy && get("E").map_under_lock);
         assert!(get("S").interior && get("S").map_under_lock && !get("S").lazy);
-        assert_eq!(
-            get("P"),
-            Shape {
-                lazy: true,
-                ..Shape::default()
-            }
-        );
+        let p = get("P");
+        assert!(p.lazy && p.data && !p.interior && !p.unknown, "{p:?}");
         assert!(get("C").lazy && get("C").unknown);
     }
 

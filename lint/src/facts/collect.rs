@@ -9,7 +9,7 @@ use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
 use super::types::{self, from_syn};
 use super::{
     Call, Callee, FileFacts, FnFact, Global, GlobalKind, ImplFact, LocalModule, ModuleFact,
-    ModuleKind, PathText, TypeDef, TypeDefKind, UseFact,
+    ModuleKind, PathText, TestFeatures, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -24,6 +24,7 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         module: 0,
         impl_stack: Vec::new(),
         macro_start: None,
+        gate: None,
     };
     c.facts.modules.push(ModuleFact {
         name: String::new(),
@@ -31,6 +32,7 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         kind: ModuleKind::File,
         path_attr: None,
         in_test: false,
+        test_features: None,
     });
     c.visit_file(file);
     c.facts
@@ -76,11 +78,29 @@ struct Collector<'ast> {
     impl_stack: Vec<u32>,
     /// First line of the `thread_local!`/`lazy_static!` call being read.
     macro_start: Option<u32>,
+    /// The features of the enclosing `#[cfg(any(test, feature = ..))]` gates, if any.
+    gate: Option<Vec<Box<str>>>,
 }
 
 impl<'ast> Collector<'ast> {
     fn in_test(&self) -> bool {
         self.test_depth > 0
+    }
+
+    /// The test gate of an item with `attrs` inside the current gates.
+    fn gate_of(&self, attrs: &[syn::Attribute]) -> Option<TestFeatures> {
+        let own = attrs.iter().find_map(test_features);
+        if own.is_none() && self.gate.is_none() {
+            return None;
+        }
+        let all: Vec<Box<str>> = self
+            .gate
+            .iter()
+            .flatten()
+            .cloned()
+            .chain(own.into_iter().flatten())
+            .collect();
+        Some(all.into_boxed_slice())
     }
 
     fn push_global(
@@ -90,10 +110,14 @@ impl<'ast> Collector<'ast> {
         ty: &syn::Type,
         start: proc_macro2::Span,
         attrs: &[syn::Attribute],
+        init: Option<&syn::Expr>,
     ) {
         let in_test = self.in_test() || attrs.iter().any(is_test_attr);
         self.push_attr_suppressions(attrs);
+        let test_features = self.gate_of(attrs);
         self.facts.globals.push(Global {
+            test_features,
+            init: init.and_then(super::init::sketch),
             name: name.to_string(),
             kind,
             ty: from_syn(ty),
@@ -107,7 +131,14 @@ impl<'ast> Collector<'ast> {
     }
 
     fn push_macro_static(&mut self, item: &MacroStatic, kind: GlobalKind) {
-        self.push_global(&item.name, kind, &item.ty, item.start, &item.attrs);
+        self.push_global(
+            &item.name,
+            kind,
+            &item.ty,
+            item.start,
+            &item.attrs,
+            Some(&item.init),
+        );
     }
 
     /// `#[isolate::allow(..)]` attributes: the attribute form of a suppression.
@@ -131,9 +162,19 @@ impl<'ast> Collector<'ast> {
             let start = start_line(attrs, first);
             self.facts.test_ranges.push((start, end.end().line as u32));
         }
+        let gate = attrs.iter().find_map(test_features);
+        let outer_gate = match gate {
+            Some(features) => {
+                let mut all = self.gate.clone().unwrap_or_default();
+                all.extend(features);
+                self.gate.replace(all)
+            }
+            None => self.gate.clone(),
+        };
         self.test_depth += usize::from(test);
         f(self);
         self.test_depth -= usize::from(test);
+        self.gate = outer_gate;
     }
 
     /// Visits a macro call in item or statement position, remembering where it starts (for
@@ -183,14 +224,7 @@ impl<'ast> Collector<'ast> {
             // Only `&'static T` returns matter (singleton accessors); only they get a byte
             // range too (its conversion from characters is the costly part of a position).
             let static_ret = match &sig.output {
-                syn::ReturnType::Type(_, ty) => match &**ty {
-                    syn::Type::Reference(r)
-                        if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") =>
-                    {
-                        Some(ty)
-                    }
-                    _ => None,
-                },
+                syn::ReturnType::Type(_, ty) => static_ref_in(ty).map(|r| (&**ty, r)),
                 syn::ReturnType::Default => None,
             };
             c.facts.fns.push(FnFact {
@@ -202,8 +236,10 @@ impl<'ast> Collector<'ast> {
                     None => Loc::lines_of(sig.ident.span()),
                 },
                 start_line: start_line(attrs, start),
-                ret: static_ret.map(|ty| from_syn(ty)),
-                ret_text: static_ret.map(|ty| types::print(ty)).unwrap_or_default(),
+                ret: static_ret.map(|(_, r)| from_syn(r)),
+                ret_text: static_ret
+                    .map(|(ty, _)| types::print(ty))
+                    .unwrap_or_default(),
                 // Doc comments are attributes too, and the most numerous: leave them out.
                 attrs: attrs
                     .iter()
@@ -222,18 +258,42 @@ impl<'ast> Collector<'ast> {
         name: &syn::Ident,
         kind: TypeDefKind,
         generics: &syn::Generics,
-        fields: Vec<super::TypeExpr>,
+        fields: Vec<(String, (u32, u32), super::TypeExpr)>,
     ) {
-        self.facts.types.push(TypeDef {
-            name: name.to_string(),
+        self.facts.types.push(TypeDef::new(
+            name.to_string(),
             kind,
-            params: generics
+            generics
                 .type_params()
                 .map(|p| p.ident.to_string())
                 .collect(),
-            module: self.module,
+            self.module,
+            pos(name.span()),
             fields,
-        });
+        ));
+    }
+
+    /// Collects items parsed out of a macro body into the current module, as if written there.
+    fn visit_macro_items(&mut self, branches: &[super::macro_items::Branch]) {
+        for b in branches {
+            if b.test {
+                self.facts.test_ranges.push(b.lines);
+            }
+            let mut nested = Collector {
+                facts: std::mem::take(&mut self.facts),
+                test_depth: self.test_depth + usize::from(b.test),
+                fn_stack: Vec::new(),
+                spare: Vec::new(),
+                module: self.module,
+                impl_stack: Vec::new(),
+                macro_start: None,
+                gate: self.gate.clone(),
+            };
+            for item in &b.items {
+                nested.visit_item(item);
+            }
+            self.facts = nested.facts;
+        }
     }
 
     fn push_use(&mut self, alias: Option<String>, path: PathText, is_pub: bool) {
@@ -288,13 +348,83 @@ impl<'ast> Collector<'ast> {
     }
 }
 
-/// Field types, leaving out fields that exist only in test, miri or loom builds
-/// (`#[cfg(miri)] map: Mutex<..>`): production code never has them.
-fn fields_of(fields: &syn::Fields) -> impl Iterator<Item = super::TypeExpr> + '_ {
+/// Field names, positions and types, leaving out fields that exist only in test, miri or loom
+/// builds (`#[cfg(miri)] map: Mutex<..>`): production code never has them. Enum fields are
+/// named after their variant (`Variant.name`, `Variant.0`).
+fn fields_of<'f>(
+    variant: Option<&'f syn::Ident>,
+    fields: &'f syn::Fields,
+) -> impl Iterator<Item = (String, (u32, u32), super::TypeExpr)> + 'f {
     fields
         .iter()
-        .filter(|f| !f.attrs.iter().any(|a| cfg_attr_requires(a, TOOLING_CFGS)))
-        .map(|f| from_syn(&f.ty))
+        .enumerate()
+        .filter(|(_, f)| !f.attrs.iter().any(|a| cfg_attr_requires(a, TOOLING_CFGS)))
+        .map(move |(i, f)| {
+            let (name, at) = match &f.ident {
+                Some(id) => (id.to_string(), pos(id.span())),
+                None => (i.to_string(), type_pos(&f.ty)),
+            };
+            let name = match variant {
+                Some(v) => format!("{v}.{name}"),
+                None => name,
+            };
+            (name, at, from_syn(&f.ty))
+        })
+}
+
+/// (line, column), 1-based, of a span's start.
+fn pos(span: proc_macro2::Span) -> (u32, u32) {
+    let at = span.start();
+    (at.line as u32, at.column as u32 + 1)
+}
+
+/// Where a type starts, found without turning it back into tokens.
+fn type_pos(ty: &syn::Type) -> (u32, u32) {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .first()
+            .map_or((0, 0), |s| pos(s.ident.span())),
+        syn::Type::Reference(r) => pos(r.and_token.span),
+        syn::Type::Tuple(t) => pos(t.paren_token.span.open()),
+        syn::Type::Array(a) => pos(a.bracket_token.span.open()),
+        syn::Type::Slice(a) => pos(a.bracket_token.span.open()),
+        syn::Type::Ptr(p) => pos(p.star_token.span),
+        syn::Type::Paren(p) => pos(p.paren_token.span.open()),
+        syn::Type::TraitObject(t) => t.dyn_token.map_or((0, 0), |d| pos(d.span)),
+        syn::Type::ImplTrait(t) => pos(t.impl_token.span),
+        syn::Type::BareFn(f) => pos(f.fn_token.span),
+        _ => (0, 0),
+    }
+}
+
+/// The `&'static T` a function returns: alone, or as `Option<&'static T>` /
+/// `Result<&'static T, E>` (any path ending in `Option` or `Result`).
+fn static_ref_in(ty: &syn::Type) -> Option<&syn::Type> {
+    match ty {
+        syn::Type::Reference(r) if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") => {
+            Some(ty)
+        }
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if last.ident != "Option" && last.ident != "Result" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+                return None;
+            };
+            match a.args.first()? {
+                syn::GenericArgument::Type(t @ syn::Type::Reference(r))
+                    if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") =>
+                {
+                    Some(t)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// cfg names under which code is never part of a production build.
@@ -320,7 +450,14 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
             _ => GlobalKind::Static,
         };
         let first = item.static_token.span;
-        self.push_global(&item.ident, kind, &item.ty, first, &item.attrs);
+        self.push_global(
+            &item.ident,
+            kind,
+            &item.ty,
+            first,
+            &item.attrs,
+            Some(&item.expr),
+        );
         self.with_test_attrs(&item.attrs, first, item.semi_token.span, |c| {
             visit::visit_expr(c, &item.expr)
         });
@@ -354,6 +491,7 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
                 },
                 path_attr,
                 in_test: c.in_test(),
+                test_features: c.gate.clone().map(Vec::into_boxed_slice),
             });
             let outer = std::mem::replace(&mut c.module, index);
             visit::visit_item_mod(c, item);
@@ -416,7 +554,7 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
             &item.ident,
             TypeDefKind::Struct,
             &item.generics,
-            fields_of(&item.fields).collect(),
+            fields_of(None, &item.fields).collect(),
         );
         visit::visit_item_struct(self, item);
     }
@@ -425,14 +563,27 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
         let fields = item
             .variants
             .iter()
-            .flat_map(|v| fields_of(&v.fields))
+            .flat_map(|v| fields_of(Some(&v.ident), &v.fields))
             .collect();
         self.push_type(&item.ident, TypeDefKind::Enum, &item.generics, fields);
         visit::visit_item_enum(self, item);
     }
 
     fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
-        let fields = item.fields.named.iter().map(|f| from_syn(&f.ty)).collect();
+        let fields = item
+            .fields
+            .named
+            .iter()
+            .map(|f| {
+                let name = f
+                    .ident
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let at = f.ident.as_ref().map_or((0, 0), |i| pos(i.span()));
+                (name, at, from_syn(&f.ty))
+            })
+            .collect();
         self.push_type(&item.ident, TypeDefKind::Union, &item.generics, fields);
         visit::visit_item_union(self, item);
     }
@@ -442,7 +593,7 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
             &item.ident,
             TypeDefKind::Alias,
             &item.generics,
-            vec![from_syn(&item.ty)],
+            vec![(String::new(), type_pos(&item.ty), from_syn(&item.ty))],
         );
         visit::visit_item_type(self, item);
     }
@@ -469,6 +620,25 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
 
     fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
         self.in_macro_call(&item.attrs, &item.mac, |c| visit::visit_item_macro(c, item));
+        // Items inside other item-position calls (`cfg_if!`, `cfg_select!`, ...); not
+        // `macro_rules!` definitions, whose bodies are templates.
+        let known = item
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "lazy_static" || s.ident == "thread_local");
+        if item.ident.is_none() && !known {
+            let branches = super::macro_items::branches(&item.mac);
+            if !branches.is_empty() {
+                self.with_test_attrs(
+                    &item.attrs,
+                    item.mac.bang_token.span,
+                    delimiter_close(&item.mac.delimiter),
+                    |c| c.visit_macro_items(&branches),
+                );
+            }
+        }
     }
 
     fn visit_stmt_macro(&mut self, stmt: &'ast syn::StmtMacro) {
@@ -594,6 +764,48 @@ pub(crate) fn is_test_attr(attr: &syn::Attribute) -> bool {
     cfg_attr_requires(attr, &["test"])
 }
 
+/// The features of a `#[cfg(any(test, feature = "a", ..))]` gate (every alternative is `test` or
+/// a feature, at least one is `test`; also inside `all(..)`): the item is test code unless one of
+/// these features is on in a production build.
+fn test_features(attr: &syn::Attribute) -> Option<Vec<Box<str>>> {
+    if !attr.path().is_ident("cfg") {
+        return None;
+    }
+    let meta = attr.parse_args::<syn::Meta>().ok()?;
+    gate_features(&meta)
+}
+
+fn gate_features(meta: &syn::Meta) -> Option<Vec<Box<str>>> {
+    let syn::Meta::List(list) = meta else {
+        return None;
+    };
+    let nested = list
+        .parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+        .ok()?;
+    if list.path.is_ident("all") {
+        return nested.iter().find_map(gate_features);
+    }
+    if !list.path.is_ident("any") {
+        return None;
+    }
+    let mut features = Vec::new();
+    let mut test = false;
+    for m in &nested {
+        match m {
+            syn::Meta::Path(p) if p.is_ident("test") => test = true,
+            syn::Meta::NameValue(nv) if nv.path.is_ident("feature") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => features.push(s.value().into_boxed_str()),
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    (test && !features.is_empty()).then_some(features)
+}
+
 /// Whether `attr` is a `#[cfg(..)]` that can only hold when one of `names` is set.
 fn cfg_attr_requires(attr: &syn::Attribute, names: &[&str]) -> bool {
     attr.path().is_ident("cfg")
@@ -602,7 +814,7 @@ fn cfg_attr_requires(attr: &syn::Attribute, names: &[&str]) -> bool {
             .is_ok_and(|m| cfg_requires(&m, names))
 }
 
-fn cfg_requires(meta: &syn::Meta, names: &[&str]) -> bool {
+pub(crate) fn cfg_requires(meta: &syn::Meta, names: &[&str]) -> bool {
     match meta {
         syn::Meta::Path(p) => names.iter().any(|n| p.is_ident(n)),
         syn::Meta::List(list) => {

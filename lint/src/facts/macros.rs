@@ -8,6 +8,7 @@ pub struct MacroStatic {
     pub attrs: Vec<syn::Attribute>,
     pub name: syn::Ident,
     pub ty: syn::Type,
+    pub init: syn::Expr,
     /// The span of the first token after the attributes (visibility or `static`).
     pub start: proc_macro2::Span,
 }
@@ -36,11 +37,12 @@ fn parse_items(input: ParseStream, with_ref: bool) -> Result<Vec<MacroStatic>> {
         input.parse::<Token![:]>()?;
         let ty: syn::Type = input.parse()?;
         input.parse::<Token![=]>()?;
-        let _init: syn::Expr = input.parse()?;
+        let init: syn::Expr = input.parse()?;
         items.push(MacroStatic {
             attrs,
             name,
             ty,
+            init,
             start,
         });
         if input.is_empty() {

@@ -6,7 +6,9 @@
 //! editor's change to one file re-collects that file alone.
 
 mod collect;
+mod init;
 pub(crate) mod lexer;
+mod macro_items;
 mod macros;
 pub(crate) mod types;
 
@@ -75,7 +77,15 @@ pub(crate) struct ModuleFact {
     /// Declared under `#[cfg(test)]` (on itself or an enclosing module): its items, and the
     /// file of an out-of-line module, are test code.
     pub in_test: bool,
+    /// Declared under `#[cfg(any(test, feature = ".."))]` (on itself or an enclosing module):
+    /// test code unless one of these features is enabled in a production build, which only the
+    /// project model can tell (see `project::testonly`).
+    #[allow(dead_code, reason = "read by the test-only analysis, next")]
+    pub test_features: Option<TestFeatures>,
 }
+
+/// The features of a `#[cfg(any(test, feature = "a", feature = "b"))]` gate.
+pub(crate) type TestFeatures = Box<[Box<str>]>;
 
 /// One binding made by a `use` item (or `extern crate`).
 #[derive(Debug, Clone)]
@@ -127,6 +137,12 @@ pub(crate) struct Global {
     pub module: LocalModule,
     /// Declared under `#[cfg(test)]` or inside a `#[test]` function.
     pub in_test: bool,
+    /// Declared under `#[cfg(any(test, feature = ".."))]` (see [`ModuleFact::test_features`]).
+    #[allow(dead_code, reason = "read by the test-only analysis, next")]
+    pub test_features: Option<TestFeatures>,
+    /// What the initialiser builds, when it says (`LazyLock::new(|| Mutex::new(Vec::new()))`
+    /// is `LazyLock<Mutex<Vec<_>>>`): classifies a global whose declared type cannot be.
+    pub init: Option<TypeExpr>,
 }
 
 /// What a user-defined type is made of.
@@ -148,6 +164,53 @@ pub(crate) struct TypeDef {
     pub module: LocalModule,
     /// Field types (all variants for an enum); the aliased type for an alias.
     pub fields: Vec<TypeExpr>,
+    /// Where the type's name is: (line, column), 1-based.
+    pub pos: (u32, u32),
+    /// The fields' names, in the order of `fields`, one allocation for all (see
+    /// [`TypeDef::field_name`]).
+    field_names: Box<str>,
+    /// Where each field is (its name, or its type for a tuple field): (line, column).
+    pub field_pos: Box<[(u32, u32)]>,
+}
+
+impl TypeDef {
+    /// A definition; `names` are the fields' names (in the order of `fields`).
+    pub fn new(
+        name: String,
+        kind: TypeDefKind,
+        params: Vec<String>,
+        module: LocalModule,
+        pos: (u32, u32),
+        fields: Vec<(String, (u32, u32), TypeExpr)>,
+    ) -> Self {
+        let mut names = String::new();
+        let mut field_pos = Vec::with_capacity(fields.len());
+        let mut types = Vec::with_capacity(fields.len());
+        for (i, (n, p, t)) in fields.into_iter().enumerate() {
+            if i > 0 {
+                names.push('\n');
+            }
+            names.push_str(&n);
+            field_pos.push(p);
+            types.push(t);
+        }
+        TypeDef {
+            name,
+            kind,
+            params,
+            module,
+            fields: types,
+            pos,
+            field_names: names.into_boxed_str(),
+            field_pos: field_pos.into_boxed_slice(),
+        }
+    }
+
+    /// The name of field `i` as messages show it: `sessions`, `0` for a tuple field,
+    /// `Variant.name` / `Variant.0` in an enum; empty for an alias.
+    pub fn field_name(&self, i: usize) -> &str {
+        self.field_names.split('\n').nth(i).unwrap_or_default()
+    }
 }
 
 /// A call in a function body, kept as written for the call graph to resolve.
@@ -191,7 +254,8 @@ pub(crate) struct FnFact {
     pub owner: Option<u32>,
     pub loc: Loc,
     pub start_line: u32,
-    /// The return type when it is `&'static T` (the only returns a rule reads).
+    /// The `&'static T` the fn returns, alone or in an `Option`/`Result` (the only returns a
+    /// rule reads).
     pub ret: Option<TypeExpr>,
     /// The return type printed normalised, for fns returning `&'static T` (else empty).
     pub ret_text: String,
@@ -231,7 +295,8 @@ impl FnFact {
         }
     }
 
-    /// Whether the fn returns `&'static T`.
+    /// Whether the fn returns `&'static T`, `Option<&'static T>` or `Result<&'static T, E>`
+    /// (`ret` holds the `&'static T`).
     pub fn returns_static_ref(&self) -> bool {
         matches!(
             self.ret,

@@ -251,6 +251,7 @@ static EMPTY_FILE: crate::facts::ModuleFact = crate::facts::ModuleFact {
     kind: ModuleKind::File,
     path_attr: None,
     in_test: false,
+    test_features: None,
 };
 
 /// Where `mod x;` (module `k` of a file at `file`, whose own modules live in `children_dir`)

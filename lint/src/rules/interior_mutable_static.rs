@@ -1,4 +1,5 @@
-use super::{GlobalView, Hit, Level, Rule};
+use super::{GlobalView, Hit, Level, Rule, describe};
+use crate::classify::StateKind;
 
 pub(crate) static RULE: Rule = Rule {
     id: "interior_mutable_static",
@@ -46,15 +47,23 @@ pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     if v.is_thread_local() || v.is_lazy() || !v.shape.interior {
         return None;
     }
+    let part = describe::part(v, describe::target_of(v.state));
+    let what = match v.state {
+        StateKind::Metric => "is a metrics instrument",
+        StateKind::Channel => "holds a channel",
+        StateKind::Watch => "holds a watched, replaceable value",
+        StateKind::Scalar => "is a counter, flag or id",
+        _ => "has interior mutability",
+    };
     Some(Hit {
         message: format!(
-            "`{}` has interior mutability ({}) and is shared by every request of every user",
+            "`{}` ({}) {what}{}, shared by every request of every user",
             v.global.name,
-            super::quoted_type(v.global)
+            super::quoted_type(v.global),
+            part.detail,
         ),
-        help: "move the state into a per-request struct (#[derive(isolate::RequestScoped)]) or \
-               the RequestContext"
-            .into(),
+        help: describe::help(v, v.state, RULE.id, &part),
+        related: part.related,
         ..Hit::default()
     })
 }

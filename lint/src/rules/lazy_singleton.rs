@@ -1,7 +1,8 @@
 use std::collections::HashMap;
 
-use super::{Candidate, GlobalView, Hit, Level, Rule};
+use super::{Candidate, GlobalView, Hit, Level, Rule, describe};
 use crate::analysis::Analysis;
+use crate::classify::StateKind;
 use crate::diagnostic::{Related, Span};
 use crate::resolve::{Def, Res};
 use crate::source::FileId;
@@ -67,21 +68,40 @@ pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     if !s.interior && !s.unknown {
         return None;
     }
-    let why = if s.interior {
-        "holds mutable state"
-    } else {
-        "holds a type that cannot be shown to be immutable"
+    let part = describe::part(v, describe::target_of(v.state));
+    let name = &v.global.name;
+    let ty = super::quoted_type(v.global);
+    let message = match v.state {
+        StateKind::Metric => format!(
+            "`{name}` is a process-wide metrics instrument ({ty}){}: every request of every \
+             user counts into it",
+            part.detail
+        ),
+        StateKind::Watch => format!(
+            "`{name}` is a lazily initialised singleton ({ty}) holding a watched configuration \
+             value{}; every request reads the value last sent",
+            part.detail
+        ),
+        StateKind::Channel => format!(
+            "`{name}` is a lazily initialised singleton ({ty}) holding a channel{}; every \
+             request of every user uses the same queue",
+            part.detail
+        ),
+        StateKind::UnknownContents => format!(
+            "`{name}` is a lazily initialised singleton ({ty}) that holds a type that cannot be \
+             shown to be immutable{}; every request of every user shares the first instance",
+            part.detail
+        ),
+        _ => format!(
+            "`{name}` is a lazily initialised singleton ({ty}) that holds mutable state{}; \
+             every request of every user shares the first instance",
+            part.detail
+        ),
     };
     Some(Hit {
-        message: format!(
-            "`{}` is a lazily initialised singleton ({}) that {why}; every request of every \
-             user shares the first instance",
-            v.global.name,
-            super::quoted_type(v.global)
-        ),
-        help: "build it per request with an isolate factory (#[derive(isolate::RequestScoped)]); \
-               pass request-agnostic clients explicitly as isolate::Shared<T>"
-            .into(),
+        message,
+        help: describe::help(v, v.state, RULE.id, &part),
+        related: part.related,
         ..Hit::default()
     })
 }
@@ -179,6 +199,7 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
                 hit,
                 global: None,
                 lazy: false,
+                state: None,
                 fix: None,
             });
         }

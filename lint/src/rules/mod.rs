@@ -11,6 +11,7 @@
 //!   (`lazy_singleton`'s accessors, and the call-graph rules to come);
 //! - the suppression rules are checked by [`crate::suppress`], beside the suppressions.
 
+mod describe;
 mod interior_mutable_static;
 mod lazy_singleton;
 mod shared_mutable_map;
@@ -20,7 +21,7 @@ mod thread_local_state;
 use std::fmt;
 
 use crate::analysis::Analysis;
-use crate::classify::Shape;
+use crate::classify::{Shape, StateKind, TypeIndex};
 use crate::diagnostic::{Fix, Loc, Related, Severity};
 use crate::facts::{Global, GlobalKind};
 use crate::source::FileId;
@@ -141,16 +142,32 @@ pub(crate) struct Candidate {
     /// The global it is about, and whether that global is lazily initialised.
     pub global: Option<(FileId, usize)>,
     pub lazy: bool,
+    /// What the global holds (its risk row is `state.class()`): what the level policy reads.
+    #[allow(dead_code, reason = "read by the level policy (issue 7's reachability half)")]
+    pub state: Option<StateKind>,
     pub fix: Option<Fix>,
 }
 
-/// The facts a global rule reads: the declaration and its classified type.
+/// The facts a global rule reads: the declaration, its classified type and its state.
 pub(crate) struct GlobalView<'a> {
     pub global: &'a Global,
+    pub file: FileId,
     pub shape: Shape,
+    pub state: StateKind,
+    /// The shape is its initialiser's (the declared type said nothing).
+    pub by_init: bool,
+    pub types: &'a TypeIndex<'a>,
 }
 
 impl GlobalView<'_> {
+    /// The type the classification read: the declared one, or the initialiser's sketch.
+    pub fn classified_type(&self) -> &crate::facts::TypeExpr {
+        match (&self.global.init, self.by_init) {
+            (Some(init), true) => init,
+            _ => &self.global.ty,
+        }
+    }
+
     /// Declared by `lazy_static!` or with a lazy/once cell as its outermost type.
     pub fn is_lazy(&self) -> bool {
         self.global.kind == GlobalKind::LazyStatic || self.shape.lazy
@@ -257,11 +274,19 @@ impl Selector {
 
 /// Runs the global checks in order; the first hit wins.
 pub(crate) fn check_global(view: &GlobalView) -> Option<(&'static Rule, Hit)> {
-    ALL.iter().find_map(|rule| {
+    let (rule, mut hit) = ALL.iter().find_map(|rule| {
         rule.global
             .and_then(|check| check(view))
             .map(|hit| (*rule, hit))
-    })
+    })?;
+    if view.by_init {
+        hit.notes.push(format!(
+            "its declared type names nothing the linter can see into; it is classified by what \
+             its initialiser builds: `{}`",
+            crate::classify::trail::print(view.classified_type())
+        ));
+    }
+    Some((rule, hit))
 }
 
 /// Names the type that makes a global a problem, for messages: the type, normalised.

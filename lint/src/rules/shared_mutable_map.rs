@@ -1,4 +1,5 @@
-use super::{GlobalView, Hit, Level, Rule};
+use super::{GlobalView, Hit, Level, Rule, describe};
+use crate::classify::StateKind;
 
 pub(crate) static RULE: Rule = Rule {
     id: "shared_mutable_map",
@@ -11,9 +12,14 @@ A global (plain static, lazy static, `lazy_static!` item or `thread_local!`) who
 collection - `HashMap`, `BTreeMap`, `HashSet`, `Vec`, `VecDeque`, `IndexMap`, `Slab`,
 `SmallVec`, `LruCache`, ... - behind interior mutability (`Mutex`, `RwLock`, `RefCell`,
 parking_lot / tokio / async-std / spin locks, `ArcSwap`, ...), at any depth, including through
-your own structs; or a concurrent map or set anywhere in its type (`DashMap`, `DashSet`,
-papaya, scc, evmap, flurry, moka, ...). Thread-local maps are included: in an async server a
-thread-local is shared by every request that runs on that thread.
+your own structs; or a concurrent map, set or cache anywhere in its type (`DashMap`,
+`DashSet`, papaya, scc, evmap, flurry, moka, quick_cache, concread's `BptreeMap`/`ARCache`,
+governor's keyed rate-limit store, ...). The message names the path to the collection
+(`WS_USERS`: `WebSocketUsers.map` is a `DashMap<..>`) and points at each field on the way.
+Thread-local maps whose entries can carry request data are included: in an async server a
+thread-local is shared by every request that runs on that thread. A thread-local buffer of
+plain values (`RefCell<Vec<f64>>`, `RefCell<HashSet<u64>>`) is a per-thread scratch buffer,
+reported by `thread_local_state` instead.
 
 ## Why it is a cross-user leak and a race
 This is how per-run state leaks between users: an engine keeps `active_runs` and
@@ -54,30 +60,31 @@ that takes the caller's context, like `isolate::Runtime`'s run registry.
 };
 
 pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
-    let s = v.shape;
-    if !s.mutable_map() {
-        return None;
-    }
-    let what = if s.concurrent_map {
-        "a concurrent map"
-    } else {
-        "a collection behind interior mutability"
+    let what = match v.state {
+        StateKind::ConcurrentMap => "a concurrent map",
+        StateKind::LockedCollection => "a collection behind interior mutability",
+        _ => return None,
     };
-    let scope = if v.is_thread_local() {
-        "every request that runs on the same thread"
+    let part = describe::part(v, describe::target_of(v.state));
+    let message = if part.detail.is_empty() {
+        format!(
+            "`{}` holds {what} ({}) shared by {}",
+            v.global.name,
+            super::quoted_type(v.global),
+            describe::sharers(v)
+        )
     } else {
-        "every request of every user"
+        format!(
+            "`{}`{}, {what} shared by {}",
+            v.global.name,
+            part.detail,
+            describe::sharers(v)
+        )
     };
     Some(Hit {
-        message: format!(
-            "`{}` holds {what} ({}) shared by {scope}",
-            v.global.name,
-            super::quoted_type(v.global)
-        ),
-        help: "keep the collection in a per-request engine (a fresh field of a \
-               #[derive(isolate::RequestScoped)] struct); if it must outlive the request, key \
-               every entry by the authenticated user"
-            .into(),
+        message,
+        help: describe::help(v, v.state, RULE.id, &part),
+        related: part.related,
         ..Hit::default()
     })
 }

@@ -1,4 +1,5 @@
-use super::{GlobalView, Hit, Level, Rule};
+use super::{GlobalView, Hit, Level, Rule, describe};
+use crate::classify::StateKind;
 
 pub(crate) static RULE: Rule = Rule {
     id: "thread_local_state",
@@ -8,8 +9,11 @@ pub(crate) static RULE: Rule = Rule {
 
 ## What it finds
 `thread_local!` items whose contents are mutable (`Cell`, `RefCell`, `OnceCell`, atomics, your
-own types holding them) and are not collections (those are `shared_mutable_map`).
-Immutable thread-locals and thread-locals of types the linter cannot see into are not reported.
+own types holding them), except collections whose entries can carry request data (those are
+`shared_mutable_map`). Per-thread scratch buffers of plain values (`RefCell<Vec<f64>>`,
+`RefCell<Vec<u8>>`, `RefCell<HashSet<u64>>`) are reported here, as such, with help about
+clearing them. Immutable thread-locals and thread-locals of types the linter cannot see into
+are not reported.
 
 ## Why it is a cross-user leak and a race
 A thread-local is per thread, not per request. An async runtime runs many requests of many
@@ -45,16 +49,20 @@ pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     if !v.is_thread_local() || !(s.interior || s.lazy) {
         return None;
     }
+    let part = describe::part(v, describe::target_of(v.state));
+    let what = match v.state {
+        StateKind::ScratchBuffer => "is a per-thread scratch buffer of plain values, reused by",
+        _ => "is mutable state shared by",
+    };
     Some(Hit {
         message: format!(
-            "thread-local `{}` ({}) is mutable state shared by every request that runs on the \
-             same thread",
+            "thread-local `{}` ({}){} {what} every request that runs on the same thread",
             v.global.name,
-            super::quoted_type(v.global)
+            super::quoted_type(v.global),
+            part.detail,
         ),
-        help: "an async runtime runs many users' requests on one thread: pass the value in the \
-               RequestContext or a per-request struct instead"
-            .into(),
+        help: describe::help(v, v.state, RULE.id, &part),
+        related: part.related,
         ..Hit::default()
     })
 }

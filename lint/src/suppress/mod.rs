@@ -162,6 +162,7 @@ fn check(file: FileId, s: &Suppression, used: bool) -> Vec<Candidate> {
         hit,
         global: None,
         lazy: false,
+        state: None,
         fix: None,
     };
     let mut out = Vec::new();
