@@ -209,3 +209,10 @@ pub fn error_files(doc: &Value) -> Vec<String> {
         .map(|e| str_field(e, "file"))
         .collect()
 }
+
+/// Asserts that `text` contains every one of `needles`, showing `text` when one is missing.
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not found in:\n{text}");
+    }
+}
