@@ -108,6 +108,11 @@ impl<'a> Analysis<'a> {
         self.tree.file_crate[file.index()]
     }
 
+    /// The facts of a parsed file.
+    pub fn facts(&self, file: FileId) -> &'a FileFacts {
+        self.facts[file.index()].expect("a parsed file")
+    }
+
     /// Global `idx` of `file`.
     pub fn global(&self, file: FileId, idx: usize) -> &'a Global {
         &self.facts[file.index()]
@@ -201,13 +206,14 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                     ty: g.ty_text.clone(),
                     hit,
                     global: Some((file, idx)),
-                    lazy: view.is_lazy(),
                     state: Some(view.state),
                     fix: None,
                 });
             }
         }
     }
+    // A global and its `&'static` accessors are one finding, at the global.
+    crate::accessors::attach(&a, &mut found);
     // Project rules, which may read the global rules' candidates.
     let mut project_found = Vec::new();
     for rule in rules::ALL {

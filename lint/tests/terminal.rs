@@ -417,7 +417,7 @@ fn a_file_named_in_a_subdirectory_is_shown_relative_to_the_current_directory() {
 }
 
 #[test]
-fn an_accessor_points_at_its_global_in_another_file() {
+fn a_global_points_at_its_accessor_in_another_file() {
     let dir = temp_tree(&[
         ("Cargo.toml", "[package]\nname = \"app\"\n"),
         ("src/lib.rs", "mod state;\nmod bridge;\n"),
@@ -433,25 +433,39 @@ fn an_accessor_points_at_its_global_in_another_file() {
         ),
     ]);
     let doc = run_in(Some(dir.path()), &["check", "--format", "json"]).json();
-    let accessor = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["item"] == "instance")
-        .unwrap_or_else(|| panic!("no accessor finding: {doc}"));
-    assert_eq!(accessor["rule"], "lazy_singleton");
-    assert_eq!(accessor["path"], "src/bridge.rs");
-    let related = &accessor["related"][0];
-    assert_eq!(related["path"], "src/state.rs", "{accessor}");
+    let findings = doc["findings"].as_array().unwrap();
+    // One finding, at the global: the accessor is not reported a second time.
+    assert_eq!(findings.len(), 1, "{doc}");
+    let global = &findings[0];
+    assert_eq!(global["item"], "BRIDGE");
+    assert_eq!(global["rule"], "shared_mutable_map");
+    assert_eq!(global["path"], "src/state.rs");
+    let related = global["related"].as_array().unwrap();
+    // The field that makes it a map (same file), then the accessor (another file).
     assert_eq!(
-        (related["line"].as_u64(), related["column"].as_u64()),
-        (Some(3), Some(12))
+        related[0]["message"], "`Bridge.peers` is declared here",
+        "{global}"
     );
-    assert_eq!(related["message"], "`BRIDGE` is declared here");
+    let accessor = related
+        .iter()
+        .find(|r| r["path"] == "src/bridge.rs")
+        .unwrap_or_else(|| panic!("no related span at the accessor: {global}"));
+    assert_eq!(
+        (accessor["line"].as_u64(), accessor["column"].as_u64()),
+        (Some(2), Some(8))
+    );
+    assert_eq!(
+        accessor["message"],
+        "`instance` hands it out as `&'static Bridge`"
+    );
+    common::assert_contains(
+        global["message"].as_str().unwrap(),
+        &["`BRIDGE`: `Bridge.peers` is a `Mutex<Vec<u64>>`"],
+    );
     // Human output shows both places.
     let human = run_in(Some(dir.path()), &["check"]);
     common::assert_contains(
         &human.stdout,
-        &["[src/bridge.rs:2:8]", "[src/state.rs:3:12]"],
+        &["[src/state.rs:3:12]", "[src/bridge.rs:2:8]"],
     );
 }

@@ -612,6 +612,12 @@ impl<'a> TypeIndex<'a> {
             for field in &d.def.fields {
                 s.merge(self.walk(field, field_at, visiting));
             }
+            // A type of the user's own with fields is a domain value (`UserId(u64)`, a
+            // session): it can carry request data even when made of numbers. Unit-only enums
+            // (modes, flags) cannot.
+            if !alias && !d.def.fields.is_empty() {
+                s.data = true;
+            }
             visiting.pop();
             let cut = self.lowest_cut.get();
             // Tarjan's rule: a result is final at the root of its strongly connected component

@@ -253,6 +253,10 @@ pub(crate) struct FnFact {
     /// The block it is a method of: an index into [`FileFacts::impls`].
     pub owner: Option<u32>,
     pub loc: Loc,
+    #[allow(
+        dead_code,
+        reason = "for suppressions on functions (the call-graph rules of issue 7)"
+    )]
     pub start_line: u32,
     /// The return type when it is `&'static T`, `Option<&'static T>` or `Result<&'static T,
     /// E>` (the only returns a rule reads), boxed: most functions have none, and the facts

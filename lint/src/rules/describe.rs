@@ -126,27 +126,16 @@ pub(crate) fn sharers(v: &GlobalView) -> &'static str {
 
 /// Help that fits the state kind (`rule_id` names the rule for a suppression example).
 pub(crate) fn help(v: &GlobalView, kind: StateKind, rule_id: &str, part: &Part) -> String {
-    let thread_local = v.is_thread_local();
+    if v.is_thread_local() {
+        return thread_local_help(kind, rule_id);
+    }
     match kind {
-        StateKind::ConcurrentMap | StateKind::LockedCollection if thread_local => {
-            "a thread-local is reused by every request that runs on the thread (and an async \
-             request can move to another thread at each .await): keep the collection in \
-             per-request state (a fresh field of a #[derive(isolate::RequestScoped)] struct) or \
-             pass it explicitly"
-                .into()
-        }
         StateKind::ConcurrentMap | StateKind::LockedCollection => {
             "keep the collection in a per-request engine (a fresh field of a \
              #[derive(isolate::RequestScoped)] struct); if it must outlive the request, key \
              every entry by the authenticated user"
                 .into()
         }
-        StateKind::ScratchBuffer => format!(
-            "a per-thread scratch buffer of plain values carries no user data if it is cleared \
-             before every use and never held across an .await; allocate it per call if that is \
-             not so, else suppress with a reason: // isolate: allow({rule_id}) -- scratch \
-             buffer, cleared before use"
-        ),
         StateKind::Channel => "every request sends into (or receives from) the same queue: make \
              each message carry the user it belongs to and never hand it to another user's \
              request, or create the channel per request or run"
@@ -181,15 +170,33 @@ pub(crate) fn help(v: &GlobalView, kind: StateKind, rule_id: &str, part: &Part) 
             }
             h
         }
-        StateKind::LockedData if thread_local => {
-            "an async runtime runs many users' requests on one thread: pass the value in the \
-             RequestContext or a per-request struct instead"
+        StateKind::LockedData
+        | StateKind::ScratchBuffer
+        | StateKind::StaticMut
+        | StateKind::Constant => "move the state into a per-request struct \
+             (#[derive(isolate::RequestScoped)]) or the RequestContext"
+            .into(),
+    }
+}
+
+fn thread_local_help(kind: StateKind, rule_id: &str) -> String {
+    match kind {
+        StateKind::ScratchBuffer => format!(
+            "a per-thread scratch buffer of plain values carries no user data if it is cleared \
+             before every use and never held across an .await; allocate it per call if that is \
+             not so, else suppress with a reason: // isolate: allow({rule_id}) -- scratch \
+             buffer, cleared before use"
+        ),
+        StateKind::ConcurrentMap | StateKind::LockedCollection | StateKind::Channel => {
+            "a thread-local is reused by every request that runs on the thread (and an async \
+             request can move to another thread at each .await): keep the collection in \
+             per-request state (a fresh field of a #[derive(isolate::RequestScoped)] struct) or \
+             pass it explicitly"
                 .into()
         }
-        StateKind::LockedData | StateKind::StaticMut | StateKind::Constant => {
-            "move the state into a per-request struct (#[derive(isolate::RequestScoped)]) or \
-             the RequestContext"
-                .into()
-        }
+        _ => "an async runtime runs many users' requests on one thread (and an async request \
+              can move to another thread at each .await): pass the value in the RequestContext \
+              or a per-request struct instead"
+            .into(),
     }
 }

@@ -139,11 +139,13 @@ pub(crate) struct Candidate {
     pub item: String,
     pub ty: String,
     pub hit: Hit,
-    /// The global it is about, and whether that global is lazily initialised.
+    /// The global it is about.
     pub global: Option<(FileId, usize)>,
-    pub lazy: bool,
     /// What the global holds (its risk row is `state.class()`): what the level policy reads.
-    #[allow(dead_code, reason = "read by the level policy (issue 7's reachability half)")]
+    #[allow(
+        dead_code,
+        reason = "read by the level policy (issue 7's reachability half)"
+    )]
     pub state: Option<StateKind>,
     pub fix: Option<Fix>,
 }

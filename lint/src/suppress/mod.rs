@@ -161,7 +161,6 @@ fn check(file: FileId, s: &Suppression, used: bool) -> Vec<Candidate> {
         ty: String::new(),
         hit,
         global: None,
-        lazy: false,
         state: None,
         fix: None,
     };
