@@ -112,7 +112,7 @@ pub fn derive_frozen(input: TokenStream) -> TokenStream {
 /// let scope = RequestScope::new(ctx); // normally lent by `Runtime::run`
 /// let mut engine = factory.create(&scope);
 /// engine.active_runs.insert(engine.ctx.run_id().clone(), engine.config.model.clone());
-/// engine.events.emit("run.started", "hello")?;
+/// assert_eq!(engine.events.emitted(), 0); // events: `engine.events.emit(my_event)`
 /// assert!(factory.create(&scope).active_runs.is_empty()); // every instance starts fresh
 /// # Ok(())
 /// # }

@@ -54,6 +54,21 @@ pub mod app {
         users: BTreeMap<String, UserId>,
     }
 
+    /// What the engine reports while it works. `run_started` and `run_finished` are critical:
+    /// a consumer may lose progress notes but never these.
+    #[derive(Debug, serde::Serialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    pub enum AgentEvent {
+        RunStarted { prompt: String },
+        RunFinished { run: String },
+    }
+
+    impl isolate::Event for AgentEvent {
+        fn critical(&self) -> bool {
+            true
+        }
+    }
+
     /// One run's state inside one request's engine.
     #[derive(Debug, Default)]
     pub struct RunState {
@@ -86,7 +101,9 @@ pub mod app {
                 .iter()
                 .map(|tool| format!("{tool}({}; {prompt})", self.config.system_prompt))
                 .collect();
-            self.events.emit("run.started", prompt)?;
+            self.events.emit(AgentEvent::RunStarted {
+                prompt: prompt.to_owned(),
+            })?;
             self.active_runs.insert(
                 run.clone(),
                 RunState {
@@ -95,7 +112,9 @@ pub mod app {
                 },
             );
             self.run_history.push(format!("{run}: {prompt}"));
-            self.events.emit("run.finished", run.as_str())?;
+            self.events.emit(AgentEvent::RunFinished {
+                run: run.as_str().to_owned(),
+            })?;
             Ok(self.report())
         }
 
@@ -112,7 +131,7 @@ pub mod app {
                 self.active_runs.len(),
                 runs.join("; "),
                 self.run_history.join("; "),
-                self.events.len(),
+                self.events.emitted(),
             )
         }
     }

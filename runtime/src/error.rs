@@ -129,24 +129,13 @@ pub enum RunError {
 }
 
 /// Why an event could not be emitted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmitError {
-    /// The per-request event buffer is full; drain it or raise the capacity.
-    #[error("event buffer full ({capacity} events)")]
-    BufferFull {
-        /// The buffer's capacity.
-        capacity: usize,
-    },
-    /// The emitter streams to a channel whose receiver has been dropped (e.g. the client left).
-    #[error("event receiver is gone")]
-    Closed,
-    /// The event kind is empty, too long or contains control characters.
-    #[error("invalid event kind: {reason}")]
-    InvalidKind {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    /// The run's consumer no longer takes events: it went away, or it was closed rather than
+    /// silently lose a critical event. The event was not delivered.
+    #[error("event not delivered: {0}")]
+    Closed(crate::events::CloseReason),
 }
 
 /// Why a [`RuntimeConfig`](crate::RuntimeConfig) is unusable.

@@ -5,7 +5,10 @@
 //! - [`context`]: [`RequestContext`], the immutable identity of one request, and its children.
 //! - [`scope`]: [`RequestScope`], what one request owns (context, emitter, cancellation,
 //!   cleanups), lent out as `&RequestScope`.
-//! - [`emitter`]: [`EventEmitter`], per-request events stamped with the request's ids.
+//! - [`events`]: typed [`Event`]s, the runtime-stamped [`Envelope`], [`EventSink`] and the bounded
+//!   queue for slow consumers ([`events::channel`]: non-critical events may be dropped and
+//!   counted, critical ones never silently).
+//! - [`emitter`]: [`EventEmitter`], a request's own emitter (`emit(event)`, never blocks).
 //! - [`error`]: [`ContextError`], [`RunError`], [`EmitError`], [`ConfigError`].
 //! - [`runtime`]: [`Runtime`] runs each request in its own scope under per-user and global
 //!   limits ([`RuntimeConfig`]), with timeout, cancellation, panic isolation and cleanup on every
@@ -21,14 +24,16 @@ pub mod context;
 #[cfg(not(loom))]
 pub mod emitter;
 pub mod error;
+pub mod events;
 pub mod ids;
 #[cfg(not(loom))]
 pub mod scope;
 
 pub use context::{RequestContext, RequestContextBuilder};
 #[cfg(not(loom))]
-pub use emitter::{Event, EventEmitter};
+pub use emitter::EventEmitter;
 pub use error::{ConfigError, ContextError, EmitError, LimitKind, RunError};
+pub use events::{Envelope, Event, EventSink};
 pub use ids::{IdKind, RequestId, RunId, ThreadId, UserId};
 #[cfg(not(loom))]
 pub use scope::{CancellationToken, RequestScope};

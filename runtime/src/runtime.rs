@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::sync::Notify;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, timeout_at};
 
 pub use config::{OverflowPolicy, RuntimeConfig, RuntimeConfigBuilder};
 
 use crate::context::RequestContext;
-use crate::emitter::{Event, EventEmitter};
+use crate::emitter::EventEmitter;
 use crate::error::{LimitKind, RunError};
+use crate::events::{Envelope, EventReceiver, EventSink, channel};
 use crate::ids::{RequestId, RunId, ThreadId, UserId};
 use crate::limiter::{Limiter, Permit};
 use crate::metrics::{Metrics, MetricsSnapshot, Outcome};
@@ -47,7 +47,6 @@ use guard::RunGuard;
 ///
 /// let answer = runtime
 ///     .run(ctx, async |scope| {
-///         scope.emitter().emit("status", "thinking").unwrap();
 ///         format!("hello {}", scope.context().user_id())
 ///     })
 ///     .await?;
@@ -150,50 +149,92 @@ impl Runtime {
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
-        self.run_inner(ctx, None, f).await
+        let emitter = EventEmitter::discarding(ctx.clone());
+        self.run_inner(ctx, emitter, f).await
     }
 
-    /// Like [`run`](Self::run), but the request's emitter streams every event to `sink` (see
-    /// [`EventEmitter::with_sink`]) so the caller can forward events while the request runs.
+    /// Like [`run`](Self::run), but the request's events are streamed to the returned
+    /// receiver while it runs. The queue holds at most [`RuntimeConfig::event_capacity`]
+    /// envelopes; `emit` never waits for the consumer: past the capacity non-critical events
+    /// are dropped (the receiver gets [`Delivery::Missed`](crate::events::Delivery::Missed))
+    /// and a critical one either replaces a queued non-critical event or closes the stream
+    /// with [`CloseReason::Overflow`](crate::events::CloseReason::Overflow).
+    ///
+    /// Poll the returned future (the run) and the receiver concurrently, e.g. with
+    /// `tokio::join!`, or spawn the run. The future is `Send` whenever `f`'s future is.
     ///
     /// ```
+    /// use isolate::events::{Delivery, Event};
     /// use isolate::{RequestContext, RunId, Runtime, ThreadId, UserId};
+    ///
+    /// #[derive(Debug, serde::Serialize)]
+    /// #[serde(tag = "type", rename_all = "snake_case")]
+    /// enum Progress { Step { n: u32 }, Done }
+    /// impl Event for Progress {
+    ///     fn critical(&self) -> bool { matches!(self, Progress::Done) }
+    /// }
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let runtime = Runtime::default();
     /// let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?)
     ///     .build()?;
-    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    /// runtime
-    ///     .run_streaming(ctx, tx, async |scope| {
-    ///         scope.emitter().emit("token", "hi").unwrap();
-    ///     })
-    ///     .await?;
-    /// let event = rx.recv().await.unwrap();
-    /// assert_eq!((event.user_id().as_str(), event.payload()), ("alice", "hi"));
+    /// let (mut events, run) = runtime.run_streaming(ctx, async |scope| {
+    ///     scope.emitter().emit(Progress::Step { n: 1 }).unwrap();
+    ///     scope.emitter().emit(Progress::Done).unwrap();
+    /// });
+    /// let (result, received) = tokio::join!(run, async {
+    ///     let mut received = Vec::new();
+    ///     while let Some(Delivery::Item(envelope)) = events.recv().await {
+    ///         received.push(envelope.to_json().unwrap());
+    ///     }
+    ///     received
+    /// });
+    /// result?;
+    /// assert_eq!(received.len(), 2);
+    /// assert!(received[1].contains(r#""seq":2,"user_id":"alice""#));
+    /// assert!(received[1].ends_with(r#""critical":true,"event":{"type":"done"}}"#));
     /// # Ok(())
     /// # }
     /// ```
+    pub fn run_streaming<T, F>(
+        &self,
+        ctx: RequestContext,
+        f: F,
+    ) -> (
+        EventReceiver<Envelope>,
+        impl Future<Output = Result<T, RunError>>,
+    )
+    where
+        F: AsyncFnOnce(&RequestScope) -> T,
+    {
+        let (sender, receiver) = channel(self.inner.config.event_capacity());
+        let emitter = EventEmitter::queued(ctx.clone(), sender);
+        (receiver, self.run_inner(ctx, emitter, f))
+    }
+
+    /// Like [`run`](Self::run), but every event the request emits is delivered to `sink`
+    /// (for example an application hub that routes envelopes to the user's connections).
     ///
     /// # Errors
     /// As [`run`](Self::run).
-    pub async fn run_streaming<T, F>(
+    pub async fn run_with_sink<T, F>(
         &self,
         ctx: RequestContext,
-        sink: UnboundedSender<Event>,
+        sink: Arc<dyn EventSink>,
         f: F,
     ) -> Result<T, RunError>
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
-        self.run_inner(ctx, Some(sink), f).await
+        let emitter = EventEmitter::sink(ctx.clone(), sink);
+        self.run_inner(ctx, emitter, f).await
     }
 
     async fn run_inner<T, F>(
         &self,
         ctx: RequestContext,
-        sink: Option<UnboundedSender<Event>>,
+        emitter: EventEmitter,
         f: F,
     ) -> Result<T, RunError>
     where
@@ -240,10 +281,6 @@ impl Runtime {
         inner.registry.with(&user, &run, |e| e.executing = true);
 
         // Declared after `guard`, so dropped (cleanups run) before the guard releases the slot.
-        let emitter = match sink {
-            Some(sink) => EventEmitter::with_sink(ctx.clone(), sink),
-            None => EventEmitter::with_capacity(ctx.clone(), inner.config.event_capacity()),
-        };
         let scope = RequestScope::with_parts(emitter, ctx, token.clone());
         let result = {
             let work = catch_unwind_future(f(&scope));

@@ -19,7 +19,7 @@ type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 ///
 /// Outside the runtime (CLIs, tests, batch jobs) a scope can be made with
 /// [`RequestScope::new`]; it behaves the same: cleanups run exactly once, in reverse order of
-/// registration, when the scope is dropped.
+/// registration, when the scope is dropped. Its emitter has no consumer.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -39,7 +39,6 @@ type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 ///     scope.on_cleanup(move || l.lock().unwrap().push("first registered"));
 ///     let l = Arc::clone(&log);
 ///     scope.on_cleanup(move || l.lock().unwrap().push("second registered"));
-///     scope.emitter().emit("status", "working")?;
 ///     assert!(!scope.cancellation().is_cancelled());
 /// } // scope dropped: cleanups run here, last registered first
 /// assert_eq!(*log.lock().unwrap(), ["second registered", "first registered"]);
@@ -58,7 +57,7 @@ impl RequestScope {
     /// Cleanups run when it is dropped.
     pub fn new(context: RequestContext) -> Self {
         Self::with_parts(
-            EventEmitter::new(context.clone()),
+            EventEmitter::discarding(context.clone()),
             context,
             CancellationToken::new(),
         )
@@ -77,18 +76,6 @@ impl RequestScope {
             cancellation,
             cleanups: Mutex::new(Vec::new()),
         }
-    }
-
-    /// A standalone scope using `emitter` (e.g. one made with [`EventEmitter::with_sink`]).
-    /// Returns `None` if `emitter` belongs to a different request than `context`: a scope's
-    /// emitter can never speak for another request or user.
-    pub fn try_with_emitter(context: RequestContext, emitter: EventEmitter) -> Option<Self> {
-        if emitter.context().request_id() != context.request_id()
-            || emitter.context().user_id() != context.user_id()
-        {
-            return None;
-        }
-        Some(Self::with_parts(emitter, context, CancellationToken::new()))
     }
 
     /// The request's context.

@@ -10,6 +10,8 @@ use isolate::{
     ThreadId, UserId,
 };
 
+mod support;
+
 #[derive(Frozen)]
 struct AgentConfig {
     model: String,
@@ -121,23 +123,21 @@ async fn fifteen_requests_through_the_runtime_start_empty() {
     let runtime = Runtime::default();
 
     for i in 0..15 {
-        let seen = runtime
-            .run(
-                context(&format!("user-{i}"), &format!("run-{i}")),
-                async |scope: &RequestScope| {
-                    let mut engine = factory.create(scope);
-                    let before = (engine.active_runs.len(), engine.run_history.len());
-                    engine.start_run(&format!("secret-{i}"));
-                    engine
-                        .events
-                        .emit("run.started", engine.run_history.join(","))
-                        .expect("emit");
-                    (before, scope.emitter().events())
-                },
-            )
-            .await
-            .expect("request runs");
-        let ((runs_before, history_before), events) = seen;
+        let (mut events, run) = runtime.run_streaming(
+            context(&format!("user-{i}"), &format!("run-{i}")),
+            async |scope: &RequestScope| {
+                let mut engine = factory.create(scope);
+                let before = (engine.active_runs.len(), engine.run_history.len());
+                engine.start_run(&format!("secret-{i}"));
+                engine
+                    .events
+                    .emit(support::milestone(engine.run_history.join(",")))
+                    .expect("emit");
+                before
+            },
+        );
+        let (runs_before, history_before) = run.await.expect("request runs");
+        let (events, _) = support::collect(&mut events).await;
         assert_eq!(
             (runs_before, history_before),
             (0, 0),
@@ -145,7 +145,7 @@ async fn fifteen_requests_through_the_runtime_start_empty() {
         );
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].user_id().as_str(), format!("user-{i}"));
-        assert_eq!(events[0].payload(), format!("small: secret-{i}"));
+        assert_eq!(support::text(&events[0]), format!("small: secret-{i}"));
     }
     assert_eq!(Arc::strong_count(&tools), 2);
 }

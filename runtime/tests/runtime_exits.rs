@@ -12,6 +12,9 @@ use isolate::{
 };
 use tokio::time::sleep;
 
+mod support;
+use support::progress;
+
 fn ctx(user: &str, run: &str) -> RequestContext {
     RequestContext::builder(
         UserId::new(user).unwrap(),
@@ -309,27 +312,22 @@ async fn shutdown_cancels_active_and_later_runs() {
 #[tokio::test(start_paused = true)]
 async fn concurrent_requests_get_distinct_scopes_and_own_events() {
     let rt = short_timeout();
-    let (a, b) = tokio::join!(
-        rt.run(ctx("alice", "run-1"), async |scope| {
-            scope.emitter().emit("token", "a1").unwrap();
-            sleep(Duration::from_millis(5)).await;
-            scope.emitter().emit("token", "a2").unwrap();
-            (
-                scope as *const RequestScope as usize,
-                scope.emitter().drain(),
-            )
-        }),
-        rt.run(ctx("bob", "run-1"), async |scope| {
-            scope.emitter().emit("token", "b1").unwrap();
-            sleep(Duration::from_millis(5)).await;
-            (
-                scope as *const RequestScope as usize,
-                scope.emitter().drain(),
-            )
-        }),
-    );
-    let ((addr_a, events_a), (addr_b, events_b)) = (a.unwrap(), b.unwrap());
+    let (mut rx_a, run_a) = rt.run_streaming(ctx("alice", "run-1"), async |scope| {
+        scope.emitter().emit(progress("a1")).unwrap();
+        sleep(Duration::from_millis(5)).await;
+        scope.emitter().emit(progress("a2")).unwrap();
+        scope as *const RequestScope as usize
+    });
+    let (mut rx_b, run_b) = rt.run_streaming(ctx("bob", "run-1"), async |scope| {
+        scope.emitter().emit(progress("b1")).unwrap();
+        sleep(Duration::from_millis(5)).await;
+        scope as *const RequestScope as usize
+    });
+    let (a, b) = tokio::join!(run_a, run_b);
+    let (addr_a, addr_b) = (a.unwrap(), b.unwrap());
     assert_ne!(addr_a, addr_b, "two requests shared a scope");
+    let (events_a, _) = support::collect(&mut rx_a).await;
+    let (events_b, _) = support::collect(&mut rx_b).await;
     assert_eq!(events_a.len(), 2);
     assert!(events_a.iter().all(|e| e.user_id().as_str() == "alice"));
     assert_eq!(events_b.len(), 1);

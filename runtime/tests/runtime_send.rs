@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use isolate::{RequestContext, RunId, Runtime, ThreadId, UserId};
 
+mod support;
+
 fn assert_send<T: Send>(t: T) -> T {
     t
 }
@@ -26,9 +28,9 @@ async fn run_can_be_spawned() {
     let handle = tokio::spawn(async move {
         rt.run(ctx("alice", "run-1"), async |scope| {
             tokio::task::yield_now().await;
-            scope.emitter().emit("step", "one").unwrap();
+            scope.emitter().emit(support::progress("one")).unwrap();
             tokio::task::yield_now().await;
-            scope.emitter().len()
+            scope.emitter().emitted()
         })
         .await
     });

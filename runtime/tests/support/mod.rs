@@ -1,0 +1,72 @@
+//! Helpers shared by the runtime's integration tests: contexts and a small event type.
+#![allow(dead_code)]
+
+use isolate::events::{Delivery, Event, EventReceiver};
+use isolate::{Envelope, RequestContext, RunId, ThreadId, UserId};
+
+/// A context for `user`'s `run` in thread `thread-1`.
+pub fn ctx(user: &str, run: &str) -> RequestContext {
+    RequestContext::builder(
+        UserId::new(user).expect("valid user"),
+        ThreadId::new("thread-1").expect("valid thread"),
+        RunId::new(run).expect("valid run"),
+    )
+    .build()
+    .expect("valid context")
+}
+
+/// The tests' event type: `progress` is not critical, `milestone` is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Note {
+    Progress { text: String },
+    Milestone { text: String },
+}
+
+impl Event for Note {
+    fn critical(&self) -> bool {
+        matches!(self, Note::Milestone { .. })
+    }
+}
+
+pub fn progress(text: impl Into<String>) -> Note {
+    Note::Progress { text: text.into() }
+}
+
+pub fn milestone(text: impl Into<String>) -> Note {
+    Note::Milestone { text: text.into() }
+}
+
+/// The text of a [`Note`] envelope.
+pub fn text(envelope: &Envelope) -> &str {
+    match envelope.downcast_ref::<Note>().expect("a Note") {
+        Note::Progress { text } | Note::Milestone { text } => text,
+    }
+}
+
+/// Everything a receiver delivers until the stream ends: the envelopes and the total reported
+/// as missed.
+pub async fn collect(receiver: &mut EventReceiver<Envelope>) -> (Vec<Envelope>, u64) {
+    let mut items = Vec::new();
+    let mut missed = 0;
+    while let Some(delivery) = receiver.recv().await {
+        match delivery {
+            Delivery::Item(envelope) => items.push(envelope),
+            Delivery::Missed(n) => missed += n,
+        }
+    }
+    (items, missed)
+}
+
+/// What is ready now, without waiting.
+pub fn drain_now(receiver: &mut EventReceiver<Envelope>) -> (Vec<Envelope>, u64) {
+    let mut items = Vec::new();
+    let mut missed = 0;
+    while let Some(delivery) = receiver.try_recv() {
+        match delivery {
+            Delivery::Item(envelope) => items.push(envelope),
+            Delivery::Missed(n) => missed += n,
+        }
+    }
+    (items, missed)
+}
