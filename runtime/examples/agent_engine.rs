@@ -34,8 +34,9 @@ pub mod app {
     use axum::response::{IntoResponse, Response};
     use axum::routing::post;
     use isolate::{
-        ContextError, EmitError, EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped,
-        RunError, RunId, Runtime, Sealed, ThreadId, UserId,
+        AuthenticatedUser, Authority, ContextError, EmitError, EventEmitter, Frozen,
+        RequestContext, RequestScope, RequestScoped, RunError, RunId, Runtime, RuntimeConfig,
+        Sealed, ThreadId, UserId,
     };
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
@@ -136,11 +137,18 @@ pub mod app {
         }
     }
 
+    /// The authentication layer: the only holder of the [`Authority`], so the only code that
+    /// can turn a user id into an [`AuthenticatedUser`].
+    pub struct Auth {
+        tokens: Tokens,
+        authority: Authority,
+    }
+
     /// What the router shares: frozen data and the runtime, nothing per request.
     #[derive(Clone)]
     pub struct AppState {
         engines: Arc<AgentEngineFactory>,
-        tokens: Arc<Tokens>,
+        auth: Arc<Auth>,
         runtime: Runtime,
     }
 
@@ -158,10 +166,12 @@ pub mod app {
                 system_prompt: "be brief".into(),
                 tools: vec!["search".into(), "summarise".into()],
             };
+            let authority = Authority::new();
+            let runtime = Runtime::new(RuntimeConfig::default(), &authority);
             Ok(Self {
                 engines: Arc::new(AgentEngineFactory::new(config)),
-                tokens: Arc::new(tokens),
-                runtime: Runtime::default(),
+                auth: Arc::new(Auth { tokens, authority }),
+                runtime,
             })
         }
     }
@@ -192,17 +202,20 @@ pub mod app {
         }
     }
 
-    fn authenticate(tokens: &Tokens, headers: &HeaderMap) -> Result<UserId, ApiError> {
+    fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<AuthenticatedUser, ApiError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated)?;
-        tokens
+        let user = auth
+            .tokens
             .users
             .get(token)
             .cloned()
-            .ok_or(ApiError::Unauthenticated)
+            .ok_or(ApiError::Unauthenticated)?;
+        // The token checked out: the one place where an id becomes a user who can act.
+        Ok(auth.authority.vouch(user))
     }
 
     /// `POST /runs/{run}` with the prompt as body. The user comes from the token only.
@@ -213,7 +226,7 @@ pub mod app {
         headers: HeaderMap,
         prompt: String,
     ) -> Result<String, ApiError> {
-        let user = authenticate(&app.tokens, &headers)?;
+        let user = authenticate(&app.auth, &headers)?;
         let ctx = RequestContext::builder(
             user,
             ThreadId::new(format!("thread-{run}"))?,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::auth::AuthenticatedUser;
 use crate::error::ContextError;
 use crate::ids::{RequestId, RunId, ThreadId, UserId};
 
@@ -41,11 +42,13 @@ pub const RESERVED_METADATA_PREFIX: &str = "isolate.";
 /// from validated ids, so a context can never name a placeholder user.
 ///
 /// ```
-/// use isolate::{RequestContext, RunId, ThreadId, UserId};
+/// use isolate::{Authority, RequestContext, RunId, ThreadId, UserId};
 ///
 /// # fn main() -> Result<(), isolate::ContextError> {
+/// # let authority = Authority::new();
+/// let alice = authority.vouch(UserId::new("alice")?); // in the authentication layer
 /// let ctx = RequestContext::builder(
-///     UserId::new("alice")?,
+///     alice.clone(),
 ///     ThreadId::new("thread-1")?,
 ///     RunId::new("run-1")?,
 /// )
@@ -63,7 +66,7 @@ pub const RESERVED_METADATA_PREFIX: &str = "isolate.";
 ///
 /// // Reserved keys are refused: identity can't be smuggled in through metadata.
 /// let bad = RequestContext::builder(
-///     UserId::new("alice")?,
+///     alice,
 ///     ThreadId::new("thread-1")?,
 ///     RunId::new("run-1")?,
 /// )
@@ -79,7 +82,7 @@ pub struct RequestContext {
 }
 
 struct Inner {
-    user_id: UserId,
+    user: AuthenticatedUser,
     thread_id: ThreadId,
     run_id: RunId,
     request_id: RequestId,
@@ -91,8 +94,9 @@ struct Inner {
 }
 
 impl RequestContext {
-    /// Starts building a root context for `user`'s `run` in `thread`.
-    pub fn builder(user: UserId, thread: ThreadId, run: RunId) -> RequestContextBuilder {
+    /// Starts building a root context for `user`'s `run` in `thread`. The user must come from
+    /// authentication ([`Authority::vouch`](crate::Authority::vouch)), never from a string.
+    pub fn builder(user: AuthenticatedUser, thread: ThreadId, run: RunId) -> RequestContextBuilder {
         RequestContextBuilder {
             user,
             thread,
@@ -104,7 +108,13 @@ impl RequestContext {
 
     /// The user this request acts for.
     pub fn user_id(&self) -> &UserId {
-        &self.inner.user_id
+        self.inner.user.user_id()
+    }
+
+    /// The authenticated user this request acts for: the capability to list or cancel that
+    /// user's runs ([`Runtime::cancel`](crate::Runtime::cancel)).
+    pub fn user(&self) -> &AuthenticatedUser {
+        &self.inner.user
     }
 
     /// The thread the run belongs to.
@@ -176,7 +186,7 @@ impl RequestContext {
         let parent = &self.inner;
         Ok(RequestContext {
             inner: Arc::new(Inner {
-                user_id: parent.user_id.clone(),
+                user: parent.user.clone(),
                 thread_id: parent.thread_id.clone(),
                 run_id: parent.run_id.clone(),
                 request_id: RequestId::generate(),
@@ -194,7 +204,7 @@ impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let i = &self.inner;
         f.debug_struct("RequestContext")
-            .field("user_id", &i.user_id)
+            .field("user_id", i.user.user_id())
             .field("thread_id", &i.thread_id)
             .field("run_id", &i.run_id)
             .field("request_id", &i.request_id)
@@ -210,7 +220,7 @@ impl std::fmt::Debug for RequestContext {
 #[derive(Debug)]
 #[must_use = "call .build() to get the context"]
 pub struct RequestContextBuilder {
-    user: UserId,
+    user: AuthenticatedUser,
     thread: ThreadId,
     run: RunId,
     request_id: Option<RequestId>,
@@ -252,7 +262,7 @@ impl RequestContextBuilder {
         }
         Ok(RequestContext {
             inner: Arc::new(Inner {
-                user_id: self.user,
+                user: self.user,
                 thread_id: self.thread,
                 run_id: self.run,
                 request_id: self.request_id.unwrap_or_else(RequestId::generate),

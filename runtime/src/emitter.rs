@@ -32,7 +32,7 @@ enum Target {
 ///
 /// ```
 /// use isolate::events::{Delivery, Event};
-/// use isolate::{RequestContext, RunId, Runtime, RuntimeConfig, ThreadId, UserId};
+/// use isolate::{Authority, RequestContext, RunId, Runtime, RuntimeConfig, ThreadId, UserId};
 ///
 /// #[derive(Debug, serde::Serialize)]
 /// struct Token(String);
@@ -42,9 +42,10 @@ enum Target {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let runtime = Runtime::new(RuntimeConfig::default());
-/// let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?)
-///     .build()?;
+/// let authority = Authority::new();
+/// let runtime = Runtime::new(RuntimeConfig::default(), &authority);
+/// let alice = authority.vouch(UserId::new("alice")?);
+/// let ctx = RequestContext::builder(alice, ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
 ///
 /// let (mut events, run) = runtime.run_streaming(ctx, async |scope| {
 ///     assert_eq!(scope.emitter().emit(Token("Hello".into())), Ok(1));

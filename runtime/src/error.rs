@@ -82,6 +82,11 @@ pub enum LimitKind {
         /// The configured limit.
         limit: usize,
     },
+    /// The user's wait queue is full: that many runs already wait for one of its slots.
+    Queue {
+        /// The configured bound ([`RuntimeConfig::max_queued_per_user`](crate::RuntimeConfig::max_queued_per_user)).
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for LimitKind {
@@ -89,6 +94,7 @@ impl std::fmt::Display for LimitKind {
         match self {
             LimitKind::PerUser { limit } => write!(f, "per-user limit of {limit} concurrent runs"),
             LimitKind::Global { limit } => write!(f, "global limit of {limit} concurrent runs"),
+            LimitKind::Queue { limit } => write!(f, "per-user queue of {limit} waiting runs"),
         }
     }
 }
@@ -120,6 +126,10 @@ pub enum RunError {
         /// The panic payload if it was a string, otherwise a generic note.
         message: String,
     },
+    /// The request's user was not vouched for by this runtime's [`Authority`](crate::Authority):
+    /// its identity was made up elsewhere, so the runtime does not act for it.
+    #[error("the request's user was not authenticated by this runtime's authority")]
+    NotAuthenticated,
     /// A run with the same id is already active for this user (the key is always (user, run)).
     #[error("run `{run_id}` is already active for this user")]
     AlreadyRunning {

@@ -2,6 +2,8 @@
 //!
 //! - [`ids`]: validated [`UserId`], [`ThreadId`], [`RunId`], [`RequestId`] (placeholders such as
 //!   `"default"` or `"test_1"` are rejected).
+//! - [`auth`]: [`Authority`] mints [`AuthenticatedUser`], the capability to act as a user
+//!   (a [`UserId`] built from a string cannot start, list or cancel anyone's runs).
 //! - [`context`]: [`RequestContext`], the immutable identity of one request, and its children.
 //! - [`scope`]: [`RequestScope`], what one request owns (context, emitter, cancellation,
 //!   cleanups), lent out as `&RequestScope`.
@@ -13,13 +15,14 @@
 //! - [`runtime`]: [`Runtime`] runs each request in its own scope under per-user and global
 //!   limits ([`RuntimeConfig`]), with timeout, cancellation, panic isolation and cleanup on every
 //!   exit path.
-//! - [`limiter`], [`registry`], [`metrics`]: the synchronous core the runtime is built on; every
-//!   map in it is keyed by user.
+//! - [`admission`], [`metrics`]: the synchronous core the runtime is built on (limits with
+//!   bounded FIFO queues, the registry of runs, counters); every map in it is keyed by user.
 //!
 //! Under `--cfg loom` only the tokio-free core is compiled (ids, context, errors and the
-//! model-checked limiter, registry and metrics, see `tests/loom_core.rs`), so it can be checked
+//! model-checked admission core and event queue, see `tests/loom_core.rs`), so it can be checked
 //! with loom.
 
+pub mod auth;
 pub mod context;
 #[cfg(not(loom))]
 pub mod emitter;
@@ -29,6 +32,7 @@ pub mod ids;
 #[cfg(not(loom))]
 pub mod scope;
 
+pub use auth::{AuthenticatedUser, Authority};
 pub use context::{RequestContext, RequestContextBuilder};
 #[cfg(not(loom))]
 pub use emitter::EventEmitter;
@@ -39,9 +43,8 @@ pub use ids::{IdKind, RequestId, RunId, ThreadId, UserId};
 pub use scope::{CancellationToken, RequestScope};
 
 // -- runtime (runtime-core branch) --
-pub mod limiter;
+pub mod admission;
 pub mod metrics;
-pub mod registry;
 #[cfg(not(loom))]
 pub mod runtime;
 mod sync;

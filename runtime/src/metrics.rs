@@ -1,9 +1,9 @@
-//! [`Metrics`]: counts of what happened to requests, globally and per user.
+//! Counts of what happened to requests, globally and per user: [`MetricsSnapshot`], kept per
+//! shard of the admission core.
 
 use std::collections::HashMap;
 
 use crate::ids::UserId;
-use crate::sync::{Mutex, lock};
 
 /// How one request ended, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,9 +29,9 @@ pub enum Outcome {
 /// `failed` down (the remainder failed for other reasons, such as a duplicate run id).
 ///
 /// ```
-/// use isolate::{MetricsSnapshot, Runtime};
+/// use isolate::{Authority, MetricsSnapshot, Runtime, RuntimeConfig};
 ///
-/// let m: MetricsSnapshot = Runtime::default().metrics();
+/// let m: MetricsSnapshot = Runtime::new(RuntimeConfig::default(), &Authority::new()).metrics();
 /// assert_eq!(m, MetricsSnapshot::default());
 /// assert_eq!(m.created, m.completed + m.failed + m.in_flight);
 /// ```
@@ -57,6 +57,10 @@ pub struct MetricsSnapshot {
     pub panicked: u64,
     /// Highest number of requests executing at once.
     pub peak_concurrency: u64,
+    /// Panics of the request's code that did not decide the outcome and were contained: in a
+    /// cleanup, or in a drop after the request had already completed, timed out or been
+    /// cancelled.
+    pub contained_panics: u64,
 }
 
 impl MetricsSnapshot {
@@ -92,116 +96,126 @@ struct UserEntry {
     last_used: u64,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    global: MetricsSnapshot,
+/// Counters of one shard of the [`Admission`](crate::admission::Admission) core: the shard's
+/// share of the global counters, and per-user counters for the users hashed to it. Lives under
+/// the shard's lock, so recording an outcome costs no extra lock.
+///
+/// Per-user counters are kept for at most `max_users` users: when a new user would exceed
+/// that, the least recently used users with nothing in flight are forgotten (a quarter of the
+/// capacity at a time, so the cost is amortised). Shard counters are never reset.
+#[derive(Debug)]
+pub(crate) struct ShardMetrics {
+    max_users: usize,
+    total: MetricsSnapshot,
     users: HashMap<UserId, UserEntry>,
     clock: u64,
 }
 
-/// Global and per-user request counters.
-///
-/// Per-user counters are kept for at most `max_users` users: when a new user would exceed that,
-/// the least recently used users with nothing in flight are forgotten (a quarter of the capacity
-/// at a time, so the cost is amortised). Global counters are never reset.
-///
-/// ```
-/// use isolate::metrics::{Metrics, Outcome};
-/// use isolate::UserId;
-///
-/// let metrics = Metrics::new(100);
-/// let alice = UserId::new("alice").unwrap();
-/// metrics.created(&alice);
-/// metrics.started(&alice);
-/// metrics.finished(&alice, Outcome::Completed, true);
-/// let alice_counts = metrics.user(&alice).unwrap();
-/// assert_eq!((alice_counts.created, alice_counts.completed, alice_counts.active), (1, 1, 0));
-/// assert_eq!(metrics.global().peak_concurrency, 1);
-/// ```
-#[derive(Debug)]
-pub struct Metrics {
-    max_users: usize,
-    state: Mutex<State>,
-}
-
-impl Metrics {
-    /// Counters tracking at most `max_users` users individually (at least 1).
-    pub fn new(max_users: usize) -> Self {
+impl ShardMetrics {
+    pub(crate) fn new(max_users: usize) -> Self {
         Self {
             max_users: max_users.max(1),
-            state: Mutex::new(State::default()),
+            total: MetricsSnapshot::default(),
+            users: HashMap::new(),
+            clock: 0,
         }
     }
 
     /// Records a new request for `user`.
-    pub fn created(&self, user: &UserId) {
-        let mut state = lock(&self.state);
-        state.global.created += 1;
-        state.global.in_flight += 1;
-        if !state.users.contains_key(user) && state.users.len() >= self.max_users {
-            evict_idle(&mut state, self.max_users);
+    pub(crate) fn created(&mut self, user: &UserId) {
+        self.total.created += 1;
+        self.total.in_flight += 1;
+        if !self.users.contains_key(user) && self.users.len() >= self.max_users {
+            self.evict_idle();
         }
-        state.clock += 1;
-        let now = state.clock;
-        let entry = state.users.entry(user.clone()).or_insert(UserEntry {
-            counters: MetricsSnapshot::default(),
-            last_used: now,
-        });
-        entry.last_used = now;
-        entry.counters.created += 1;
-        entry.counters.in_flight += 1;
+        self.clock += 1;
+        let now = self.clock;
+        if let Some(entry) = self.users.get_mut(user) {
+            entry.last_used = now;
+            entry.counters.created += 1;
+            entry.counters.in_flight += 1;
+            return;
+        }
+        let counters = MetricsSnapshot {
+            created: 1,
+            in_flight: 1,
+            ..MetricsSnapshot::default()
+        };
+        self.users.insert(
+            user.clone(),
+            UserEntry {
+                counters,
+                last_used: now,
+            },
+        );
     }
 
     /// Records that a request of `user` started executing.
-    pub fn started(&self, user: &UserId) {
-        let mut state = lock(&self.state);
-        state.global.start();
-        if let Some(entry) = state.users.get_mut(user) {
+    pub(crate) fn started(&mut self, user: &UserId) {
+        self.total.start();
+        if let Some(entry) = self.users.get_mut(user) {
             entry.counters.start();
         }
     }
 
     /// Records how a request of `user` ended; `was_active` if it had [`started`](Self::started).
-    pub fn finished(&self, user: &UserId, outcome: Outcome, was_active: bool) {
-        let mut state = lock(&self.state);
-        state.global.finish(outcome, was_active);
-        if let Some(entry) = state.users.get_mut(user) {
+    pub(crate) fn finished(&mut self, user: &UserId, outcome: Outcome, was_active: bool) {
+        self.total.finish(outcome, was_active);
+        if let Some(entry) = self.users.get_mut(user) {
             entry.counters.finish(outcome, was_active);
         }
     }
 
-    /// Global counters.
-    pub fn global(&self) -> MetricsSnapshot {
-        lock(&self.state).global
+    /// Records `count` contained panics of a request of `user` that did not decide its outcome.
+    pub(crate) fn contained(&mut self, user: &UserId, count: u64) {
+        self.total.contained_panics += count;
+        if let Some(entry) = self.users.get_mut(user) {
+            entry.counters.contained_panics += count;
+        }
+    }
+
+    /// Adds this shard's counters into `sum` (`active` and `peak_concurrency` are global and
+    /// come from the admission core itself).
+    pub(crate) fn add_to(&self, sum: &mut MetricsSnapshot) {
+        let t = &self.total;
+        sum.created += t.created;
+        sum.in_flight += t.in_flight;
+        sum.completed += t.completed;
+        sum.failed += t.failed;
+        sum.timed_out += t.timed_out;
+        sum.cancelled += t.cancelled;
+        sum.rejected += t.rejected;
+        sum.panicked += t.panicked;
+        sum.contained_panics += t.contained_panics;
     }
 
     /// `user`'s counters, if that user is tracked.
-    pub fn user(&self, user: &UserId) -> Option<MetricsSnapshot> {
-        lock(&self.state).users.get(user).map(|e| e.counters)
+    pub(crate) fn user(&self, user: &UserId) -> Option<MetricsSnapshot> {
+        self.users.get(user).map(|e| e.counters)
     }
 
     /// Number of users with per-user counters.
-    pub fn tracked_users(&self) -> usize {
-        lock(&self.state).users.len()
+    pub(crate) fn tracked_users(&self) -> usize {
+        self.users.len()
     }
-}
 
-/// Forgets the least recently used idle users until at most 3/4 of `max_users` remain (or no
-/// idle user is left).
-fn evict_idle(state: &mut State, max_users: usize) {
-    let target = max_users - max_users / 4;
-    let excess = state.users.len().saturating_sub(target).max(1);
-    let mut idle: Vec<(u64, UserId)> = state
-        .users
-        .iter()
-        .filter(|(_, e)| e.counters.in_flight == 0)
-        .map(|(k, e)| (e.last_used, k.clone()))
-        .collect();
-    if idle.len() > excess {
-        idle.select_nth_unstable_by_key(excess, |(t, _)| *t);
-        idle.truncate(excess);
-    }
-    for (_, user) in idle {
-        state.users.remove(&user);
+    /// Forgets the least recently used idle users until at most 3/4 of `max_users` remain (or
+    /// no idle user is left).
+    fn evict_idle(&mut self) {
+        let target = self.max_users - self.max_users / 4;
+        let excess = self.users.len().saturating_sub(target).max(1);
+        let mut idle: Vec<(u64, UserId)> = self
+            .users
+            .iter()
+            .filter(|(_, e)| e.counters.in_flight == 0)
+            .map(|(k, e)| (e.last_used, k.clone()))
+            .collect();
+        if idle.len() > excess {
+            idle.select_nth_unstable_by_key(excess, |(t, _)| *t);
+            idle.truncate(excess);
+        }
+        for (_, user) in idle {
+            self.users.remove(&user);
+        }
     }
 }

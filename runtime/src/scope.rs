@@ -13,37 +13,51 @@ type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 /// One request's scope: its [`RequestContext`], its own [`EventEmitter`], its cancellation token
 /// and its cleanup callbacks.
 ///
-/// The [`Runtime`](crate::Runtime) creates one per request, owns it for the duration of the
-/// request and lends it out as `&RequestScope`. Per-request values made by factories borrow the
-/// scope (`Product<'r>`), so the compiler keeps them out of statics and `tokio::spawn`.
+/// Nobody outside this crate ever owns a scope: the [`Runtime`](crate::Runtime) creates one per
+/// request inside [`run`](crate::Runtime::run) and lends it out as `&RequestScope` for the
+/// request's duration. Per-request values made by factories borrow the scope (`Product<'r>`), so
+/// the compiler keeps them out of statics, globals and `tokio::spawn`: there is no owned scope
+/// to `Box::leak` into a `&'static RequestScope`.
 ///
-/// Outside the runtime (CLIs, tests, batch jobs) a scope can be made with
-/// [`RequestScope::new`]; it behaves the same: cleanups run exactly once, in reverse order of
-/// registration, when the scope is dropped. Its emitter has no consumer.
+/// Outside the runtime (CLIs, tests, batch jobs) [`RequestScope::with`] and
+/// [`RequestScope::with_async`] lend a scope the same way: to a closure, for its duration. It
+/// behaves like the runtime's: cleanups run exactly once, in reverse order of registration, when
+/// the closure returns (or panics). Its emitter has no consumer.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use isolate::{RequestContext, RequestScope, RunId, ThreadId, UserId};
+/// use isolate::{Authority, RequestContext, RequestScope, RunId, ThreadId, UserId};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let authority = Authority::new();
 /// let ctx = RequestContext::builder(
-///     UserId::new("alice")?,
+///     authority.vouch(UserId::new("alice")?),
 ///     ThreadId::new("thread-1")?,
 ///     RunId::new("run-1")?,
 /// )
 /// .build()?;
 /// let log = Arc::new(Mutex::new(Vec::new()));
-/// {
-///     let scope = RequestScope::new(ctx);
+/// let user = RequestScope::with(ctx, |scope| {
 ///     let l = Arc::clone(&log);
 ///     scope.on_cleanup(move || l.lock().unwrap().push("first registered"));
 ///     let l = Arc::clone(&log);
 ///     scope.on_cleanup(move || l.lock().unwrap().push("second registered"));
 ///     assert!(!scope.cancellation().is_cancelled());
-/// } // scope dropped: cleanups run here, last registered first
+///     scope.context().user_id().clone()
+/// }); // the scope ends here: cleanups run, last registered first
+/// assert_eq!(user.as_str(), "alice");
 /// assert_eq!(*log.lock().unwrap(), ["second registered", "first registered"]);
 /// # Ok(())
 /// # }
+/// ```
+///
+/// The scope cannot be kept: the closure's result cannot borrow it.
+///
+/// ```compile_fail
+/// # use isolate::{RequestContext, RequestScope};
+/// fn keep(ctx: RequestContext) -> &'static RequestScope {
+///     RequestScope::with(ctx, |scope| scope)
+/// }
 /// ```
 pub struct RequestScope {
     context: RequestContext,
@@ -53,9 +67,41 @@ pub struct RequestScope {
 }
 
 impl RequestScope {
-    /// A standalone scope for `context` with a fresh cancellation token and a buffering emitter.
-    /// Cleanups run when it is dropped.
-    pub fn new(context: RequestContext) -> Self {
+    /// Lends a standalone scope for `context` to `f` and ends it when `f` returns: cleanups run
+    /// then (also if `f` panics). For CLIs, tests and batch jobs; requests use
+    /// [`Runtime::run`](crate::Runtime::run).
+    pub fn with<R>(context: RequestContext, f: impl FnOnce(&RequestScope) -> R) -> R {
+        let scope = Self::standalone(context);
+        f(&scope)
+    }
+
+    /// The async form of [`with`](Self::with): `f` borrows the scope for as long as its future
+    /// runs, and the scope ends when that future completes (or is dropped).
+    ///
+    /// ```
+    /// # use isolate::{Authority, RequestContext, RequestScope, RunId, ThreadId, UserId};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let authority = Authority::new();
+    /// # let ctx = RequestContext::builder(authority.vouch(UserId::new("alice")?), ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
+    /// let run = RequestScope::with_async(ctx, async |scope| {
+    ///     tokio::task::yield_now().await;
+    ///     scope.context().run_id().clone()
+    /// })
+    /// .await;
+    /// assert_eq!(run.as_str(), "r-1");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn with_async<R>(
+        context: RequestContext,
+        f: impl AsyncFnOnce(&RequestScope) -> R,
+    ) -> R {
+        let scope = Self::standalone(context);
+        f(&scope).await
+    }
+
+    fn standalone(context: RequestContext) -> Self {
         Self::with_parts(
             EventEmitter::discarding(context.clone()),
             context,

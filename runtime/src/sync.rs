@@ -1,11 +1,15 @@
 //! Synchronisation shim: loom's primitives under `--cfg loom`, std's otherwise.
 //!
-//! The hand-written concurrent core ([`limiter`](crate::limiter), [`registry`](crate::registry),
-//! [`metrics`](crate::metrics)) uses only what this module exports, so the loom models in
-//! `tests/loom_*.rs` check the very code the runtime runs.
+//! The hand-written concurrent core ([`admission`](crate::admission) and the event
+//! [`queue`](crate::events::channel)) uses only what this module exports, so the loom models in
+//! `tests/loom_core.rs` check the very code the runtime runs.
 
 #[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize};
+#[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 

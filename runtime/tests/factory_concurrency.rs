@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use isolate::{
-    EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped, RunId, Runtime, Sealed,
-    ThreadId, UserId,
+    EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped, RunId, Sealed, ThreadId,
 };
 use tokio::sync::Barrier;
 
@@ -62,7 +61,7 @@ async fn run_users(users: usize) {
         },
         Arc::clone(&tools),
     ));
-    let runtime = Runtime::default();
+    let runtime = support::default_runtime();
     // Every engine is alive at the same time: nobody leaves before all have written.
     let barrier = Arc::new(Barrier::new(users));
 
@@ -78,7 +77,7 @@ async fn run_users(users: usize) {
                 let user = format!("user-{i:02}");
                 let secret = format!("secret-{i:02}-{:x}", i * 7919 + users);
                 let ctx = RequestContext::builder(
-                    UserId::new(&user).expect("user"),
+                    support::user(&user),
                     ThreadId::new(format!("thread-{i}")).expect("thread"),
                     RunId::new(format!("run-{i}")).expect("run"),
                 )

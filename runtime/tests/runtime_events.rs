@@ -16,7 +16,7 @@ use support::{collect, ctx, milestone, progress, text};
 fn assert_send_sync<T: Send + Sync>() {}
 
 fn runtime_with_capacity(capacity: usize) -> Runtime {
-    Runtime::new(
+    support::runtime(
         RuntimeConfig::builder()
             .event_capacity(capacity)
             .build()
@@ -35,7 +35,7 @@ fn shared_types_are_send_and_sync() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn envelopes_are_stamped_by_the_runtime_and_numbered_from_one() {
-    let rt = Runtime::default();
+    let rt = support::default_runtime();
     let c = ctx("alice", "run-1");
     let expected = c.clone();
     let (mut rx, run) = rt.run_streaming(c, async |scope| {
@@ -62,7 +62,7 @@ async fn envelopes_are_stamped_by_the_runtime_and_numbered_from_one() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_json_form_is_stable() {
-    let rt = Runtime::default();
+    let rt = support::default_runtime();
     let (mut rx, run) = rt.run_streaming(ctx("alice", "run-1"), async |scope| {
         scope.emitter().emit(milestone("done")).unwrap();
     });
@@ -194,7 +194,7 @@ async fn a_critical_event_that_cannot_be_queued_closes_the_consumer() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_gone_consumer_is_reported_to_the_request() {
-    let rt = Runtime::default();
+    let rt = support::default_runtime();
     let (rx, run) = rt.run_streaming(ctx("alice", "run-1"), async |scope| {
         scope.emitter().emit(milestone("anyone?"))
     });
@@ -208,7 +208,7 @@ async fn a_gone_consumer_is_reported_to_the_request() {
 /// Without a consumer (`run`), events are numbered and dropped: emitting never fails or grows.
 #[tokio::test(flavor = "current_thread")]
 async fn without_a_consumer_events_are_counted_and_dropped() {
-    let rt = Runtime::default();
+    let rt = support::default_runtime();
     let emitted = rt
         .run(ctx("alice", "run-1"), async |scope| {
             for _ in 0..10_000 {
@@ -238,7 +238,7 @@ async fn a_sink_gets_every_users_envelopes_in_order() {
         }
     }
     let recorder = Arc::new(Recorder::default());
-    let rt = Runtime::default();
+    let rt = support::default_runtime();
     let mut tasks = tokio::task::JoinSet::new();
     for user in ["alice", "bob", "carol"] {
         let (rt, sink) = (rt.clone(), Arc::clone(&recorder) as Arc<dyn EventSink>);
@@ -272,7 +272,7 @@ async fn a_sink_gets_every_users_envelopes_in_order() {
 /// Three users stream concurrently through their own queues: each receives only its own events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamed_events_never_cross_users() {
-    let rt = Runtime::default();
+    let rt = support::default_runtime();
     let mut tasks = tokio::task::JoinSet::new();
     for user in ["alice", "bob", "carol"] {
         let rt = rt.clone();
@@ -306,8 +306,10 @@ async fn streamed_events_never_cross_users() {
 /// Standalone scopes (CLIs, tests) have an emitter with no consumer: events are numbered.
 #[test]
 fn standalone_scope_emits_into_nothing() {
-    let scope = RequestScope::new(ctx("alice", "run-1"));
-    assert_eq!(scope.emitter().emit(milestone("x")), Ok(1));
-    assert_eq!(scope.emitter().emit(progress("y")), Ok(2));
-    assert_eq!(scope.emitter().emitted(), 2);
+    let emitted = RequestScope::with(ctx("alice", "run-1"), |scope| {
+        assert_eq!(scope.emitter().emit(milestone("x")), Ok(1));
+        assert_eq!(scope.emitter().emit(progress("y")), Ok(2));
+        scope.emitter().emitted()
+    });
+    assert_eq!(emitted, 2);
 }

@@ -6,24 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use isolate::{
-    OverflowPolicy, RequestContext, RequestScope, RunError, RunId, Runtime, RuntimeConfig,
-    ThreadId, UserId,
-};
+use isolate::{OverflowPolicy, RequestScope, RunError, RunId, Runtime, RuntimeConfig};
 use tokio::time::sleep;
 
 mod support;
 use support::progress;
 
-fn ctx(user: &str, run: &str) -> RequestContext {
-    RequestContext::builder(
-        UserId::new(user).unwrap(),
-        ThreadId::new("thread-1").unwrap(),
-        RunId::new(run).unwrap(),
-    )
-    .build()
-    .unwrap()
-}
+use support::ctx;
 
 /// Registers two cleanups that append to `log` and bump `count`.
 fn register_cleanups(
@@ -63,7 +52,7 @@ impl Probe {
 }
 
 fn short_timeout() -> Runtime {
-    Runtime::new(
+    support::runtime(
         RuntimeConfig::builder()
             .timeout(Duration::from_secs(1))
             .build()
@@ -121,8 +110,8 @@ async fn timeout_cancels_token_and_cleans_up() {
 async fn cancel_by_owner_only() {
     let rt = short_timeout();
     let p = Probe::new();
-    let alice = UserId::new("alice").unwrap();
-    let bob = UserId::new("bob").unwrap();
+    let alice = support::user("alice");
+    let bob = support::user("bob");
     let run = RunId::new("run-1").unwrap();
     let task = {
         let rt = rt.clone();
@@ -151,8 +140,8 @@ async fn cancel_by_owner_only() {
 
 #[tokio::test(start_paused = true)]
 async fn a_waiting_run_can_be_cancelled() {
-    let rt = Runtime::new(RuntimeConfig::builder().per_user_limit(1).build().unwrap());
-    let alice = UserId::new("alice").unwrap();
+    let rt = support::runtime(RuntimeConfig::builder().per_user_limit(1).build().unwrap());
+    let alice = support::user("alice");
     let holder = {
         let rt = rt.clone();
         tokio::spawn(async move {
@@ -258,7 +247,7 @@ async fn caller_dropping_the_future_cleans_up() {
 
 #[tokio::test(start_paused = true)]
 async fn duplicate_run_of_same_user_is_refused_other_user_is_not() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .overflow(OverflowPolicy::Reject)
             .build()

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use isolate::{RequestContext, RunError, RunId, Runtime, RuntimeConfig, ThreadId, UserId};
+use isolate::{RequestContext, RunError, RunId, RuntimeConfig, ThreadId};
 
 mod support;
 
@@ -12,7 +12,7 @@ const REQUESTS: usize = 200_000;
 
 #[tokio::test]
 async fn two_hundred_thousand_requests_leave_nothing_behind() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .max_tracked_users(1_000)
             .build()
@@ -22,7 +22,7 @@ async fn two_hundred_thousand_requests_leave_nothing_behind() {
     let run = RunId::new("run-1").unwrap();
     let started = Instant::now();
     for i in 0..REQUESTS {
-        let user = UserId::new(format!("user-{i}")).unwrap();
+        let user = support::user(&format!("user-{i}"));
         let ctx = RequestContext::builder(user, thread.clone(), run.clone())
             .build()
             .unwrap();

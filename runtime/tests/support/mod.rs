@@ -1,13 +1,39 @@
 //! Helpers shared by the runtime's integration tests: contexts and a small event type.
 #![allow(dead_code)]
 
+use std::sync::OnceLock;
+
 use isolate::events::{Delivery, Event, EventReceiver};
-use isolate::{Envelope, RequestContext, RunId, ThreadId, UserId};
+use isolate::{
+    AuthenticatedUser, Authority, Envelope, RequestContext, RunId, Runtime, RuntimeConfig,
+    ThreadId, UserId,
+};
+
+/// The tests' authentication layer: one authority for the whole test binary.
+pub fn authority() -> &'static Authority {
+    static AUTHORITY: OnceLock<Authority> = OnceLock::new();
+    AUTHORITY.get_or_init(Authority::new)
+}
+
+/// `name`, as authenticated by the tests' authority.
+pub fn user(name: &str) -> AuthenticatedUser {
+    authority().vouch(UserId::new(name).expect("valid user"))
+}
+
+/// A runtime honouring the tests' authority.
+pub fn runtime(config: RuntimeConfig) -> Runtime {
+    Runtime::new(config, authority())
+}
+
+/// A runtime with the default configuration.
+pub fn default_runtime() -> Runtime {
+    runtime(RuntimeConfig::default())
+}
 
 /// A context for `user`'s `run` in thread `thread-1`.
 pub fn ctx(user: &str, run: &str) -> RequestContext {
     RequestContext::builder(
-        UserId::new(user).expect("valid user"),
+        self::user(user),
         ThreadId::new("thread-1").expect("valid thread"),
         RunId::new(run).expect("valid run"),
     )

@@ -1,0 +1,575 @@
+//! [`Admission`]: the synchronous core of the runtime. Per-user and global concurrency limits
+//! with bounded FIFO wait queues, the registry of active runs keyed by (user, run), and the
+//! request counters, in one structure.
+//!
+//! Everything about one user lives in one shard (chosen by hashing the user id), under that
+//! shard's lock: admitting a run (duplicate check, registry entry, per-user slot, counters) and
+//! finishing it each take that one lock once. Different users mostly take different locks. The
+//! global limit is an atomic counter; only when it is exhausted do runs queue, FIFO, on a
+//! separate lock.
+//!
+//! Waiting is fair and cheap: every released slot is handed to exactly one waiter - the oldest
+//! of that user for a per-user slot, the oldest of all for a global slot - and only that waiter
+//! is woken. Each user's queue is bounded ([`Limits::max_queued`]); past it a run is refused
+//! with [`LimitKind::Queue`], before it is registered.
+//!
+//! A user's entry exists only while that user has a run admitted or queued, so the maps never
+//! grow with users that have gone idle. This module is tokio-free and uses the
+//! [`sync`](crate::sync) shim, so `tests/loom_core.rs` model-checks it.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll, Waker};
+
+use crate::error::LimitKind;
+use crate::ids::{RunId, UserId};
+use crate::metrics::{MetricsSnapshot, Outcome, ShardMetrics};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock};
+
+#[cfg(not(loom))]
+const SHARDS: usize = 32;
+#[cfg(loom)]
+const SHARDS: usize = 2;
+
+/// The limits an [`Admission`] enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Runs one user may execute at once.
+    pub per_user: usize,
+    /// Runs that may execute at once in total.
+    pub global: usize,
+    /// Runs one user may have waiting for a per-user slot; `0` refuses at once at the limit.
+    pub max_queued: usize,
+    /// Users whose counters are kept individually.
+    pub max_tracked_users: usize,
+}
+
+/// Why [`Admission::enter`] refused a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// This (user, run) is already registered.
+    Duplicate,
+    /// A limit is reached (and waiting is not allowed, or the user's queue is full).
+    Limit(LimitKind),
+    /// [`Admission::shut_down`] was called.
+    ShutDown,
+}
+
+/// A run's place in the admission process; give it back to [`Admission::leave`].
+#[derive(Debug)]
+#[must_use = "every admitted run must leave"]
+pub enum Stage {
+    /// Holds a per-user and a global slot: executing.
+    Running,
+    /// Queued for a per-user slot ([`Admission::poll_user_slot`]).
+    WaitingForUser(Arc<WaitSlot>),
+    /// Holds a per-user slot, queued for a global one ([`Admission::poll_global_slot`]).
+    WaitingForGlobal(Arc<WaitSlot>),
+}
+
+/// A queued run's place: granted exactly once, by the release that hands it a slot.
+#[derive(Debug, Default)]
+pub struct WaitSlot {
+    state: Mutex<WaitState>,
+}
+
+#[derive(Debug, Default)]
+struct WaitState {
+    granted: bool,
+    waker: Option<Waker>,
+}
+
+impl WaitSlot {
+    /// `Ready` once a release handed this waiter its slot; otherwise remembers `cx`'s waker.
+    pub fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.state);
+        if state.granted {
+            return Poll::Ready(());
+        }
+        if !state
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            state.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Marks the slot granted; returns the waker to call once no lock is held.
+    fn grant(&self) -> Option<Waker> {
+        let mut state = lock(&self.state);
+        state.granted = true;
+        state.waker.take()
+    }
+
+    fn is_granted(&self) -> bool {
+        lock(&self.state).granted
+    }
+}
+
+#[derive(Debug, Default)]
+struct UserState {
+    /// Per-user slots held (executing or waiting for a global slot).
+    held: usize,
+    /// Runs waiting for a per-user slot, oldest first.
+    queue: VecDeque<Arc<WaitSlot>>,
+}
+
+#[derive(Debug)]
+struct ShardState<V> {
+    users: HashMap<UserId, UserState>,
+    runs: HashMap<(UserId, RunId), V>,
+    metrics: ShardMetrics,
+}
+
+/// One shard, on its own cache lines so that two shards' locks never share one.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Shard<V> {
+    state: Mutex<ShardState<V>>,
+}
+
+/// The admission core; `V` is what the registry keeps per run.
+///
+/// ```
+/// use isolate::admission::{Admission, Limits, Refusal, Stage};
+/// use isolate::metrics::Outcome;
+/// use isolate::{LimitKind, RunId, UserId};
+///
+/// let limits = Limits { per_user: 1, global: 10, max_queued: 1, max_tracked_users: 100 };
+/// let admission = Admission::new(limits);
+/// let alice = UserId::new("alice").unwrap();
+/// let (r1, r2, r3) = (RunId::new("r-1").unwrap(), RunId::new("r-2").unwrap(), RunId::new("r-3").unwrap());
+///
+/// let first = admission.enter(&alice, &r1, |_| "first", true).unwrap();
+/// assert!(matches!(first, Stage::Running));
+/// let second = admission.enter(&alice, &r2, |_| "second", true).unwrap(); // queued
+/// assert!(matches!(second, Stage::WaitingForUser(_)));
+/// // The queue holds one: the third is refused before it is registered.
+/// let third = admission.enter(&alice, &r3, |_| "third", true);
+/// assert_eq!(third.unwrap_err(), Refusal::Limit(LimitKind::Queue { limit: 1 }));
+/// assert_eq!(admission.list(&alice).len(), 2);
+///
+/// admission.leave(&alice, &r1, first, Outcome::Completed); // hands alice's slot to `second`
+/// let second = admission.resume(&alice, second); // granted: now it needs a global slot
+/// assert!(matches!(second, Stage::Running));
+/// admission.leave(&alice, &r2, second, Outcome::Completed);
+/// assert_eq!((admission.registered(), admission.users(), admission.active()), (0, 0, 0));
+/// ```
+#[derive(Debug)]
+pub struct Admission<V> {
+    limits: Limits,
+    hasher: RandomState,
+    shards: Box<[Shard<V>]>,
+    /// Global slots held.
+    active: AtomicUsize,
+    peak: AtomicUsize,
+    /// Runs queued for a global slot (mirrors `global_queue.len()`, readable without its lock).
+    global_waiting: AtomicUsize,
+    global_queue: Mutex<VecDeque<Arc<WaitSlot>>>,
+    shut_down: AtomicBool,
+}
+
+impl<V> Admission<V> {
+    /// An empty core enforcing `limits` (zero limits are raised to 1).
+    pub fn new(limits: Limits) -> Self {
+        let limits = Limits {
+            per_user: limits.per_user.max(1),
+            global: limits.global.max(1),
+            max_queued: limits.max_queued,
+            max_tracked_users: limits.max_tracked_users.max(1),
+        };
+        // Fewer shards than tracked users, so the per-shard caps add up to at most the total.
+        let shard_count = limits.max_tracked_users.clamp(1, SHARDS);
+        let per_shard_users = limits.max_tracked_users / shard_count;
+        let shards = (0..shard_count)
+            .map(|_| Shard {
+                state: Mutex::new(ShardState {
+                    users: HashMap::new(),
+                    runs: HashMap::new(),
+                    metrics: ShardMetrics::new(per_shard_users),
+                }),
+            })
+            .collect();
+        Self {
+            limits,
+            hasher: RandomState::new(),
+            shards,
+            active: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            global_waiting: AtomicUsize::new(0),
+            global_queue: Mutex::new(VecDeque::new()),
+            shut_down: AtomicBool::new(false),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn shard(&self, user: &UserId) -> &Shard<V> {
+        let index = self.hasher.hash_one(user) as usize % self.shards.len();
+        &self.shards[index]
+    }
+
+    /// Registers `value` for (`user`, `run`) and takes slots for it: both at once when free,
+    /// else (if `wait`) a place in the user's queue or the global queue.
+    ///
+    /// # Errors
+    /// [`Refusal::Duplicate`] if (user, run) is registered; [`Refusal::Limit`] at a limit when
+    /// not waiting, or when the user's queue is full; [`Refusal::ShutDown`] after
+    /// [`shut_down`](Self::shut_down). A refused run leaves nothing registered.
+    /// `value` makes the registry's value, told whether the run executes at once.
+    pub fn enter(
+        &self,
+        user: &UserId,
+        run: &RunId,
+        value: impl FnOnce(bool) -> V,
+        wait: bool,
+    ) -> Result<Stage, Refusal> {
+        let shard = self.shard(user);
+        let mut state = lock(&shard.state);
+        let refusal = self.check_entry(&state, user, run, wait);
+        state.metrics.created(user);
+        if let Some(refusal) = refusal {
+            let outcome = match refusal {
+                Refusal::Limit(_) => Outcome::Rejected,
+                Refusal::ShutDown => Outcome::Cancelled,
+                Refusal::Duplicate => Outcome::Failed,
+            };
+            state.metrics.finished(user, outcome, false);
+            return Err(refusal);
+        }
+        let user_state = state.users.entry(user.clone()).or_default();
+        let stage = if user_state.held < self.limits.per_user {
+            user_state.held += 1;
+            match self.take_global(wait) {
+                Some(stage) => stage,
+                None => {
+                    release_user_slot(&mut state, user);
+                    state.metrics.finished(user, Outcome::Rejected, false);
+                    prune(&mut state, user);
+                    return Err(Refusal::Limit(LimitKind::Global {
+                        limit: self.limits.global,
+                    }));
+                }
+            }
+        } else {
+            let slot = Arc::new(WaitSlot::default());
+            user_state.queue.push_back(Arc::clone(&slot));
+            Stage::WaitingForUser(slot)
+        };
+        let running = matches!(stage, Stage::Running);
+        if running {
+            state.metrics.started(user);
+        }
+        state
+            .runs
+            .insert((user.clone(), run.clone()), value(running));
+        Ok(stage)
+    }
+
+    fn check_entry(
+        &self,
+        state: &ShardState<V>,
+        user: &UserId,
+        run: &RunId,
+        wait: bool,
+    ) -> Option<Refusal> {
+        if self.shut_down.load(SeqCst) {
+            return Some(Refusal::ShutDown);
+        }
+        if state.runs.contains_key(&(user.clone(), run.clone())) {
+            return Some(Refusal::Duplicate);
+        }
+        let user_state = state.users.get(user);
+        let held = user_state.map_or(0, |u| u.held);
+        let queued = user_state.map_or(0, |u| u.queue.len());
+        if held < self.limits.per_user && queued == 0 {
+            return None; // the global limit is checked when the slot is taken
+        }
+        if !wait {
+            return Some(Refusal::Limit(LimitKind::PerUser {
+                limit: self.limits.per_user,
+            }));
+        }
+        if queued >= self.limits.max_queued {
+            return Some(Refusal::Limit(LimitKind::Queue {
+                limit: self.limits.max_queued,
+            }));
+        }
+        None
+    }
+
+    /// Takes a global slot (`Running`), or queues for one (`WaitingForGlobal`) if `wait`;
+    /// `None` if it is exhausted and not waiting.
+    fn take_global(&self, wait: bool) -> Option<Stage> {
+        if self.global_waiting.load(SeqCst) == 0 && self.try_take_global() {
+            return Some(Stage::Running);
+        }
+        if !wait {
+            // Others may be queued, but a free slot is still free: take it rather than refuse.
+            return self.try_take_global().then_some(Stage::Running);
+        }
+        Some(self.queue_for_global())
+    }
+
+    fn queue_for_global(&self) -> Stage {
+        let mut queue = lock(&self.global_queue);
+        let slot = Arc::new(WaitSlot::default());
+        queue.push_back(Arc::clone(&slot));
+        self.global_waiting.fetch_add(1, SeqCst);
+        // A slot released between the first try and the queueing above found no waiter: look
+        // again now that this waiter is visible.
+        if self.try_take_global() {
+            queue.pop_back();
+            self.global_waiting.fetch_sub(1, SeqCst);
+            return Stage::Running;
+        }
+        Stage::WaitingForGlobal(slot)
+    }
+
+    fn try_take_global(&self) -> bool {
+        let mut current = self.active.load(SeqCst);
+        loop {
+            if current >= self.limits.global {
+                return false;
+            }
+            match self
+                .active
+                .compare_exchange_weak(current, current + 1, SeqCst, SeqCst)
+            {
+                Ok(_) => {
+                    if current + 1 > self.peak.load(SeqCst) {
+                        self.peak.fetch_max(current + 1, SeqCst);
+                    }
+                    return true;
+                }
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Gives a global slot back: to the oldest global waiter if there is one (waking it), else
+    /// to the pool.
+    fn release_global(&self) -> Option<Waker> {
+        self.active.fetch_sub(1, SeqCst);
+        if self.global_waiting.load(SeqCst) == 0 {
+            return None;
+        }
+        let mut queue = lock(&self.global_queue);
+        if queue.is_empty() || !self.try_take_global() {
+            return None;
+        }
+        let slot = queue.pop_front()?;
+        self.global_waiting.fetch_sub(1, SeqCst);
+        drop(queue);
+        slot.grant()
+    }
+
+    /// Moves a run on after its wait was granted: from `WaitingForUser` to the global slot
+    /// (taken, or queued for), from `WaitingForGlobal` to `Running`. A stage whose slot was not
+    /// granted yet is returned unchanged.
+    pub fn resume(&self, user: &UserId, stage: Stage) -> Stage {
+        let next = match stage {
+            Stage::WaitingForUser(slot) if slot.is_granted() => {
+                if self.global_waiting.load(SeqCst) == 0 && self.try_take_global() {
+                    Stage::Running
+                } else {
+                    self.queue_for_global()
+                }
+            }
+            Stage::WaitingForGlobal(slot) if slot.is_granted() => Stage::Running,
+            other => return other,
+        };
+        if matches!(next, Stage::Running) {
+            lock(&self.shard(user).state).metrics.started(user);
+        }
+        next
+    }
+
+    /// Removes (user, run) and gives back what its `stage` holds, handing freed slots to the
+    /// oldest waiters; records `outcome`. Call exactly once per admitted run, whatever happened.
+    pub fn leave(&self, user: &UserId, run: &RunId, stage: Stage, outcome: Outcome) {
+        self.leave_with(user, run, stage, outcome, 0);
+    }
+
+    /// [`leave`](Self::leave), also counting `contained_panics` of the run.
+    pub fn leave_with(
+        &self,
+        user: &UserId,
+        run: &RunId,
+        stage: Stage,
+        outcome: Outcome,
+        contained_panics: u64,
+    ) {
+        let mut wakers: Vec<Waker> = Vec::new();
+        // What the run holds, settling races with a release that granted its wait meanwhile.
+        let (holds_user, holds_global) = match &stage {
+            Stage::Running => (true, true),
+            Stage::WaitingForUser(_) => (false, false),
+            Stage::WaitingForGlobal(slot) => {
+                let mut queue = lock(&self.global_queue);
+                let before = queue.len();
+                queue.retain(|s| !Arc::ptr_eq(s, slot));
+                if queue.len() < before {
+                    self.global_waiting.fetch_sub(1, SeqCst);
+                    (true, false)
+                } else {
+                    (true, true) // granted meanwhile: the slot is ours to give back
+                }
+            }
+        };
+        let was_active = matches!(stage, Stage::Running);
+        {
+            let mut state = lock(&self.shard(user).state);
+            state.runs.remove(&(user.clone(), run.clone()));
+            let mut holds_user = holds_user;
+            if let Stage::WaitingForUser(slot) = &stage {
+                let queue = &mut state.users.entry(user.clone()).or_default().queue;
+                let before = queue.len();
+                queue.retain(|s| !Arc::ptr_eq(s, slot));
+                holds_user = queue.len() == before; // not queued any more: it was granted
+            }
+            if holds_user {
+                wakers.extend(release_user_slot(&mut state, user));
+            }
+            state.metrics.finished(user, outcome, was_active);
+            if contained_panics > 0 {
+                state.metrics.contained(user, contained_panics);
+            }
+            prune(&mut state, user);
+        }
+        if holds_global {
+            wakers.extend(self.release_global());
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Applies `f` to the value of (`user`, `run`) under its shard's lock (keep `f` short).
+    pub fn with<R>(&self, user: &UserId, run: &RunId, f: impl FnOnce(&mut V) -> R) -> Option<R> {
+        let mut state = lock(&self.shard(user).state);
+        state.runs.get_mut(&(user.clone(), run.clone())).map(f)
+    }
+
+    /// `user`'s registered runs, sorted by run id.
+    pub fn list(&self, user: &UserId) -> Vec<(RunId, V)>
+    where
+        V: Clone,
+    {
+        let state = lock(&self.shard(user).state);
+        let mut runs: Vec<(RunId, V)> = state
+            .runs
+            .iter()
+            .filter(|((u, _), _)| u == user)
+            .map(|((_, r), v)| (r.clone(), v.clone()))
+            .collect();
+        drop(state);
+        runs.sort_by(|a, b| a.0.cmp(&b.0));
+        runs
+    }
+
+    /// Refuses every later [`enter`](Self::enter) and returns every registered value, so the
+    /// caller can cancel them.
+    pub fn shut_down(&self) -> Vec<V>
+    where
+        V: Clone,
+    {
+        self.shut_down.store(true, SeqCst);
+        self.shards
+            .iter()
+            .flat_map(|shard| {
+                lock(&shard.state)
+                    .runs
+                    .values()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Registered runs, all users (a count, no contents).
+    pub fn registered(&self) -> usize {
+        self.sum(|s| s.runs.len())
+    }
+
+    /// Users with a run admitted or queued.
+    pub fn users(&self) -> usize {
+        self.sum(|s| s.users.len())
+    }
+
+    /// Runs queued for a per-user or the global slot.
+    pub fn waiting(&self) -> usize {
+        self.sum(|s| s.users.values().map(|u| u.queue.len()).sum::<usize>())
+            + self.global_waiting.load(SeqCst)
+    }
+
+    /// Global slots held.
+    pub fn active(&self) -> usize {
+        self.active.load(SeqCst)
+    }
+
+    /// Per-user slots `user` holds.
+    pub fn held_by(&self, user: &UserId) -> usize {
+        lock(&self.shard(user).state)
+            .users
+            .get(user)
+            .map_or(0, |u| u.held)
+    }
+
+    /// Global counters.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let mut sum = MetricsSnapshot::default();
+        for shard in &*self.shards {
+            lock(&shard.state).metrics.add_to(&mut sum);
+        }
+        sum.active = self.active.load(SeqCst) as u64;
+        sum.peak_concurrency = self.peak.load(SeqCst) as u64;
+        sum
+    }
+
+    /// `user`'s counters, if tracked.
+    pub fn user_metrics(&self, user: &UserId) -> Option<MetricsSnapshot> {
+        lock(&self.shard(user).state).metrics.user(user)
+    }
+
+    /// Users with individual counters.
+    pub fn tracked_users(&self) -> usize {
+        self.sum(|s| s.metrics.tracked_users())
+    }
+
+    fn sum(&self, f: impl Fn(&ShardState<V>) -> usize) -> usize {
+        self.shards.iter().map(|shard| f(&lock(&shard.state))).sum()
+    }
+}
+
+/// Gives back one of `user`'s per-user slots: to the user's oldest waiter if any (returning its
+/// waker), else to the pool.
+fn release_user_slot<V>(state: &mut ShardState<V>, user: &UserId) -> Option<Waker> {
+    let user_state = state.users.get_mut(user)?;
+    match user_state.queue.pop_front() {
+        Some(next) => next.grant(), // the slot passes on: `held` is unchanged
+        None => {
+            user_state.held = user_state.held.saturating_sub(1);
+            None
+        }
+    }
+}
+
+/// Drops `user`'s entry once it holds and awaits nothing.
+fn prune<V>(state: &mut ShardState<V>, user: &UserId) {
+    if state
+        .users
+        .get(user)
+        .is_some_and(|u| u.held == 0 && u.queue.is_empty())
+    {
+        state.users.remove(user);
+    }
+}
