@@ -17,6 +17,10 @@
 //!   exit path.
 //! - [`admission`], [`metrics`]: the synchronous core the runtime is built on (limits with
 //!   bounded FIFO queues, the registry of runs, counters); every map in it is keyed by user.
+//! - [`hub`]: per-user event delivery: a [`Hub`](hub::Hub) routes each run's events to its
+//!   user's connections only, with bounded per-connection queues and per-run replay;
+//!   [`agent`]: the agent event types; `axum` (feature `axum`): the authenticating layer, the
+//!   `Isolated` extractor and the WebSocket event stream.
 //!
 //! Under `--cfg loom` only the tokio-free core is compiled (ids, context, errors and the
 //! model-checked admission core and event queue, see `tests/loom_core.rs`), so it can be checked
@@ -54,6 +58,15 @@ pub use metrics::MetricsSnapshot;
 pub use runtime::{
     Occupancy, OverflowPolicy, RunInfo, Runtime, RuntimeConfig, RuntimeConfigBuilder,
 };
+
+// -- per-user event delivery (branch `runtime-events`) --
+// - `agent`: the agent event types (`agent_started`, ..., `progress_update`).
+// - `hub`: the per-user hub (`Hub` trait, in-process `LocalHub`), replay, sanitising.
+// - `axum` (feature `axum`): authenticating tower layer, `Isolated` extractor, WebSocket stream.
+#[cfg(not(loom))]
+pub mod agent;
+#[cfg(not(loom))]
+pub mod hub;
 
 // -- frozen & factories (macros branch) --
 // ---- begin: frozen dependencies and per-request factories (branch `macros`) ----

@@ -139,6 +139,45 @@ impl Envelope {
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
     }
+
+    /// The envelope's JSON form with `event` in the place of its event: what a hub sends after
+    /// sanitising the payload. The stamp (ids, `seq`, timestamp, class) is unchanged.
+    ///
+    /// # Errors
+    /// Whatever `event`'s `Serialize` impl reports.
+    pub fn to_json_with_event<E: serde::Serialize + ?Sized>(
+        &self,
+        event: &E,
+    ) -> Result<String, serde_json::Error> {
+        struct WithEvent<'a, E: ?Sized>(&'a Envelope, &'a E);
+        impl<E: serde::Serialize + ?Sized> serde::Serialize for WithEvent<'_, E> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.serialize_with_event(self.1, serializer)
+            }
+        }
+        serde_json::to_string(&WithEvent(self, event))
+    }
+
+    fn serialize_with_event<S: serde::Serializer, E: serde::Serialize + ?Sized>(
+        &self,
+        event: &E,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let millis = self
+            .timestamp
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let mut s = serializer.serialize_struct("Envelope", 8)?;
+        s.serialize_field("seq", &self.seq)?;
+        s.serialize_field("user_id", self.user_id().as_str())?;
+        s.serialize_field("thread_id", self.thread_id().as_str())?;
+        s.serialize_field("run_id", self.run_id().as_str())?;
+        s.serialize_field("request_id", self.request_id().as_str())?;
+        s.serialize_field("timestamp_ms", &millis)?;
+        s.serialize_field("critical", &self.critical)?;
+        s.serialize_field("event", event)?;
+        s.end()
+    }
 }
 
 impl Classified for Envelope {
@@ -161,20 +200,7 @@ impl fmt::Debug for Envelope {
 
 impl serde::Serialize for Envelope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let millis = self
-            .timestamp
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let mut s = serializer.serialize_struct("Envelope", 8)?;
-        s.serialize_field("seq", &self.seq)?;
-        s.serialize_field("user_id", self.user_id().as_str())?;
-        s.serialize_field("thread_id", self.thread_id().as_str())?;
-        s.serialize_field("run_id", self.run_id().as_str())?;
-        s.serialize_field("request_id", self.request_id().as_str())?;
-        s.serialize_field("timestamp_ms", &millis)?;
-        s.serialize_field("critical", &self.critical)?;
-        s.serialize_field("event", &*self.event)?;
-        s.end()
+        self.serialize_with_event(&*self.event, serializer)
     }
 }
 
