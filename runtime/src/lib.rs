@@ -65,6 +65,8 @@ pub use runtime::{
 // - `axum` (feature `axum`): authenticating tower layer, `Isolated` extractor, WebSocket stream.
 #[cfg(not(loom))]
 pub mod agent;
+#[cfg(all(feature = "axum", not(loom)))]
+pub mod axum;
 #[cfg(not(loom))]
 pub mod hub;
 
