@@ -99,6 +99,9 @@ pub mod app {
         /// Make this tool call (1-based) fail with `agent_error`.
         #[serde(default)]
         pub fail_at_tool: Option<usize>,
+        /// Give up with `agent_timeout` after this long (at most the server's budget).
+        #[serde(default)]
+        pub budget_ms: Option<u64>,
     }
 
     impl Task {
@@ -147,7 +150,11 @@ pub mod app {
         /// Works on `task` within the agent's budget: thinking, then tool calls with short
         /// delays, then the answer; `agent_timeout` if the budget runs out.
         pub async fn run(&mut self, task: &Task) -> Result<(), EmitError> {
-            let budget = Duration::from_millis(self.settings.budget_ms);
+            let budget = Duration::from_millis(
+                task.budget_ms
+                    .unwrap_or(self.settings.budget_ms)
+                    .min(self.settings.budget_ms),
+            );
             match tokio::time::timeout(budget, self.work(task)).await {
                 Ok(result) => result,
                 Err(_) => self.events.emit(AgentEvent::timeout(budget)).map(drop),
@@ -168,6 +175,10 @@ pub mod app {
                     task.progress_updates,
                     format!("reading sources for {prompt}"),
                 ))?;
+                // Emitting never waits; a long burst still lets other requests run.
+                if step % 64 == 0 {
+                    tokio::task::yield_now().await;
+                }
             }
             let delay = Duration::from_millis(self.settings.tool_delay_ms);
             for call in 1..=task.tools {
