@@ -64,9 +64,9 @@ pub enum Refusal {
 pub enum Stage {
     /// Holds a per-user and a global slot: executing.
     Running,
-    /// Queued for a per-user slot ([`Admission::poll_user_slot`]).
+    /// Queued for a per-user slot ([`WaitSlot::poll`]).
     WaitingForUser(Arc<WaitSlot>),
-    /// Holds a per-user slot, queued for a global one ([`Admission::poll_global_slot`]).
+    /// Holds a per-user slot, queued for a global one ([`WaitSlot::poll`]).
     WaitingForGlobal(Arc<WaitSlot>),
 }
 
@@ -172,6 +172,8 @@ pub struct Admission<V> {
     global_waiting: AtomicUsize,
     global_queue: Mutex<VecDeque<Arc<WaitSlot>>>,
     shut_down: AtomicBool,
+    queued: AtomicUsize,
+    wait_polls: AtomicUsize,
 }
 
 impl<V> Admission<V> {
@@ -204,6 +206,8 @@ impl<V> Admission<V> {
             global_waiting: AtomicUsize::new(0),
             global_queue: Mutex::new(VecDeque::new()),
             shut_down: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
+            wait_polls: AtomicUsize::new(0),
         }
     }
 
@@ -372,6 +376,12 @@ impl<V> Admission<V> {
         slot.grant()
     }
 
+    /// Records that a run waited for a slot and was polled `polls` times while waiting.
+    pub fn record_wait(&self, polls: usize) {
+        self.queued.fetch_add(1, SeqCst);
+        self.wait_polls.fetch_add(polls, SeqCst);
+    }
+
     /// Moves a run on after its wait was granted: from `WaitingForUser` to the global slot
     /// (taken, or queued for), from `WaitingForGlobal` to `Running`. A stage whose slot was not
     /// granted yet is returned unchanged.
@@ -532,6 +542,8 @@ impl<V> Admission<V> {
         }
         sum.active = self.active.load(SeqCst) as u64;
         sum.peak_concurrency = self.peak.load(SeqCst) as u64;
+        sum.queued = self.queued.load(SeqCst) as u64;
+        sum.wait_polls = self.wait_polls.load(SeqCst) as u64;
         sum
     }
 

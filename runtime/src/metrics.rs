@@ -57,6 +57,12 @@ pub struct MetricsSnapshot {
     pub panicked: u64,
     /// Highest number of requests executing at once.
     pub peak_concurrency: u64,
+    /// Requests that had to wait for a slot.
+    pub queued: u64,
+    /// Times waiting requests were polled while waiting. Every released slot wakes exactly one
+    /// waiter, so this stays about twice `queued` (a first poll, then the one that finds the
+    /// slot), however many are waiting.
+    pub wait_polls: u64,
     /// Panics of the request's code that did not decide the outcome and were contained: in a
     /// cleanup, or in a drop after the request had already completed, timed out or been
     /// cancelled.

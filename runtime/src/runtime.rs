@@ -287,10 +287,12 @@ impl Runtime {
         let mut timer = pin!(None::<Sleep>);
         let mut cancelled = pin!(token.cancelled());
 
+        let mut wait_polls = 0;
         while let Some(Stage::WaitingForUser(slot) | Stage::WaitingForGlobal(slot)) = guard.stage()
         {
             let slot = Arc::clone(slot);
             let granted = poll_fn(|cx| {
+                wait_polls += 1;
                 if token.is_cancelled() {
                     return Poll::Ready(Err(RunError::Cancelled));
                 }
@@ -301,10 +303,14 @@ impl Runtime {
             })
             .await;
             if let Err(error) = granted {
+                inner.admission.record_wait(wait_polls);
                 guard.set_outcome(outcome_of(&error));
                 return Err(error);
             }
             guard.resume();
+        }
+        if wait_polls > 0 {
+            inner.admission.record_wait(wait_polls);
         }
 
         // Declared after `guard`: the request's scope and future are gone before it releases
