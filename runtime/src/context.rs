@@ -23,8 +23,10 @@ pub const MAX_METADATA_VALUE_LEN: usize = 4096;
 /// Longest operation name accepted by [`RequestContext::child`], in bytes.
 pub const MAX_OPERATION_LEN: usize = 128;
 
-/// Metadata keys the runtime owns; [`RequestContextBuilder::build`] rejects them, as well as any
-/// key starting with [`RESERVED_METADATA_PREFIX`].
+/// Metadata keys the runtime owns; [`RequestContextBuilder::build`] rejects them in any
+/// spelling (case, separators and compatibility forms ignored: `user.id`, `User ID` and
+/// `user:id` are all `user_id`), as well as any key whose first word is `isolate`
+/// ([`RESERVED_METADATA_PREFIX`]).
 pub const RESERVED_METADATA_KEYS: &[&str] = &[
     "user_id",
     "thread_id",
@@ -283,6 +285,22 @@ fn display_key(key: &str) -> String {
         .collect()
 }
 
+/// Whether `key` names a reserved key in any spelling: case, compatibility forms and separators
+/// do not matter (`User-ID`, `user.id`, `user id`, `user:id`, `ｕｓｅｒ＿ｉｄ` are all `user_id`),
+/// and any key whose first word is `isolate` is the runtime's.
+fn is_reserved_key(key: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = key.nfkc().flat_map(char::to_lowercase).collect();
+    let compact: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+    let first_word = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty());
+    first_word == Some(RESERVED_METADATA_PREFIX.trim_end_matches('.'))
+        || RESERVED_METADATA_KEYS
+            .iter()
+            .any(|reserved| reserved.replace('_', "") == compact)
+}
+
 fn validate_metadata(key: &str, value: &str) -> Result<(), ContextError> {
     let invalid = |reason| ContextError::InvalidMetadata {
         key: display_key(key),
@@ -297,13 +315,10 @@ fn validate_metadata(key: &str, value: &str) -> Result<(), ContextError> {
     if key.chars().any(char::is_control) {
         return Err(invalid("key contains a control character"));
     }
-    // Case and `-`/`_` spelling don't matter: `User-Id` is as reserved as `user_id`.
-    let lower = key.trim().to_lowercase();
-    let compact: String = lower.chars().filter(|c| !matches!(c, '-' | '_')).collect();
-    let reserved = RESERVED_METADATA_KEYS
-        .iter()
-        .any(|r| r.replace('_', "") == compact);
-    if reserved || lower.starts_with(RESERVED_METADATA_PREFIX) {
+    if crate::ids::first_invisible(key).is_some() {
+        return Err(invalid("key contains an invisible character"));
+    }
+    if is_reserved_key(key) {
         return Err(ContextError::ReservedMetadataKey {
             key: display_key(key),
         });
