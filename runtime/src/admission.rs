@@ -17,7 +17,6 @@
 //! grow with users that have gone idle. This module is tokio-free and uses the
 //! [`sync`](crate::sync) shim, so `tests/loom_core.rs` model-checks it.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -27,12 +26,23 @@ use std::task::{Context, Poll, Waker};
 use crate::error::LimitKind;
 use crate::ids::{RunId, UserId};
 use crate::metrics::{MetricsSnapshot, Outcome, ShardMetrics};
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock};
+
+/// One queued run in [`Admission::global`]'s high half.
+const WAITER: u64 = 1 << 32;
+const ACTIVE_MASK: u64 = WAITER - 1;
 
 #[cfg(not(loom))]
 const SHARDS: usize = 32;
 #[cfg(loom)]
 const SHARDS: usize = 2;
+
+/// Picks a user's shard. Random per process normally; fixed under loom, whose models must run
+/// the same way every time they are replayed.
+#[cfg(not(loom))]
+type ShardHasher = std::collections::hash_map::RandomState;
+#[cfg(loom)]
+type ShardHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
 /// The limits an [`Admission`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,13 +173,14 @@ struct Shard<V> {
 #[derive(Debug)]
 pub struct Admission<V> {
     limits: Limits,
-    hasher: RandomState,
+    hasher: ShardHasher,
     shards: Box<[Shard<V>]>,
-    /// Global slots held.
-    active: AtomicUsize,
+    /// Global slots held (low 32 bits) and runs queued for one (high 32 bits), in one word so
+    /// that every decision about a global slot is one read-modify-write of one location: a
+    /// release sees every waiter registered before it, a waiter sees every release before it.
+    /// The waiter count changes only under `global_queue`'s lock and equals its length then.
+    global: AtomicU64,
     peak: AtomicUsize,
-    /// Runs queued for a global slot (mirrors `global_queue.len()`, readable without its lock).
-    global_waiting: AtomicUsize,
     global_queue: Mutex<VecDeque<Arc<WaitSlot>>>,
     shut_down: AtomicBool,
     queued: AtomicUsize,
@@ -181,7 +192,7 @@ impl<V> Admission<V> {
     pub fn new(limits: Limits) -> Self {
         let limits = Limits {
             per_user: limits.per_user.max(1),
-            global: limits.global.max(1),
+            global: limits.global.clamp(1, ACTIVE_MASK as usize),
             max_queued: limits.max_queued,
             max_tracked_users: limits.max_tracked_users.max(1),
         };
@@ -199,11 +210,10 @@ impl<V> Admission<V> {
             .collect();
         Self {
             limits,
-            hasher: RandomState::new(),
+            hasher: ShardHasher::default(),
             shards,
-            active: AtomicUsize::new(0),
+            global: AtomicU64::new(0),
             peak: AtomicUsize::new(0),
-            global_waiting: AtomicUsize::new(0),
             global_queue: Mutex::new(VecDeque::new()),
             shut_down: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
@@ -313,67 +323,78 @@ impl<V> Admission<V> {
     /// Takes a global slot (`Running`), or queues for one (`WaitingForGlobal`) if `wait`;
     /// `None` if it is exhausted and not waiting.
     fn take_global(&self, wait: bool) -> Option<Stage> {
-        if self.global_waiting.load(SeqCst) == 0 && self.try_take_global() {
+        if self.try_take_global() {
             return Some(Stage::Running);
         }
-        if !wait {
-            // Others may be queued, but a free slot is still free: take it rather than refuse.
-            return self.try_take_global().then_some(Stage::Running);
-        }
-        Some(self.queue_for_global())
+        wait.then(|| self.queue_for_global())
     }
 
+    /// Takes a free global slot unless runs are queued for one (they come first).
+    fn try_take_global(&self) -> bool {
+        let limit = self.limits.global as u64;
+        let taken = self.global.fetch_update(SeqCst, SeqCst, |word| {
+            (word < limit).then_some(word + 1) // no waiter (high half 0) and a free slot
+        });
+        match taken {
+            Ok(previous) => {
+                self.note_peak(previous + 1);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn note_peak(&self, active: u64) {
+        let active = active as usize;
+        if active > self.peak.load(SeqCst) {
+            self.peak.fetch_max(active, SeqCst);
+        }
+    }
+
+    /// Queues for a global slot, or takes one if it was freed meanwhile and nobody is queued.
     fn queue_for_global(&self) -> Stage {
+        let limit = self.limits.global as u64;
         let mut queue = lock(&self.global_queue);
-        let slot = Arc::new(WaitSlot::default());
-        queue.push_back(Arc::clone(&slot));
-        self.global_waiting.fetch_add(1, SeqCst);
-        // A slot released between the first try and the queueing above found no waiter: look
-        // again now that this waiter is visible.
-        if self.try_take_global() {
-            queue.pop_back();
-            self.global_waiting.fetch_sub(1, SeqCst);
+        let previous = self.global.fetch_update(SeqCst, SeqCst, |word| {
+            Some(if word < limit {
+                word + 1
+            } else {
+                word + WAITER
+            })
+        });
+        let previous = previous.unwrap_or_else(|word| word);
+        if previous < limit {
+            self.note_peak(previous + 1);
             return Stage::Running;
         }
+        let slot = Arc::new(WaitSlot::default());
+        queue.push_back(Arc::clone(&slot));
         Stage::WaitingForGlobal(slot)
-    }
-
-    fn try_take_global(&self) -> bool {
-        let mut current = self.active.load(SeqCst);
-        loop {
-            if current >= self.limits.global {
-                return false;
-            }
-            match self
-                .active
-                .compare_exchange_weak(current, current + 1, SeqCst, SeqCst)
-            {
-                Ok(_) => {
-                    if current + 1 > self.peak.load(SeqCst) {
-                        self.peak.fetch_max(current + 1, SeqCst);
-                    }
-                    return true;
-                }
-                Err(actual) => current = actual,
-            }
-        }
     }
 
     /// Gives a global slot back: to the oldest global waiter if there is one (waking it), else
     /// to the pool.
     fn release_global(&self) -> Option<Waker> {
-        self.active.fetch_sub(1, SeqCst);
-        if self.global_waiting.load(SeqCst) == 0 {
-            return None;
+        let previous = self.global.fetch_sub(1, SeqCst);
+        if previous < WAITER {
+            return None; // nobody queued when the slot came back
         }
-        let mut queue = lock(&self.global_queue);
-        if queue.is_empty() || !self.try_take_global() {
-            return None;
+        let limit = self.limits.global as u64;
+        let queue = lock(&self.global_queue);
+        // Hand the slot over: one more active, one fewer waiter, in one step.
+        let handed = self.global.fetch_update(SeqCst, SeqCst, |word| {
+            (word >= WAITER && word & ACTIVE_MASK < limit).then(|| word + 1 - WAITER)
+        });
+        let mut queue = queue;
+        match handed {
+            Ok(previous) => {
+                self.note_peak((previous & ACTIVE_MASK) + 1);
+                let slot = queue.pop_front()?;
+                drop(queue);
+                slot.grant()
+            }
+            Err(_) => None,
         }
-        let slot = queue.pop_front()?;
-        self.global_waiting.fetch_sub(1, SeqCst);
-        drop(queue);
-        slot.grant()
     }
 
     /// Records that a run waited for a slot and was polled `polls` times while waiting.
@@ -388,7 +409,7 @@ impl<V> Admission<V> {
     pub fn resume(&self, user: &UserId, stage: Stage) -> Stage {
         let next = match stage {
             Stage::WaitingForUser(slot) if slot.is_granted() => {
-                if self.global_waiting.load(SeqCst) == 0 && self.try_take_global() {
+                if self.try_take_global() {
                     Stage::Running
                 } else {
                     self.queue_for_global()
@@ -428,7 +449,7 @@ impl<V> Admission<V> {
                 let before = queue.len();
                 queue.retain(|s| !Arc::ptr_eq(s, slot));
                 if queue.len() < before {
-                    self.global_waiting.fetch_sub(1, SeqCst);
+                    self.global.fetch_sub(WAITER, SeqCst);
                     (true, false)
                 } else {
                     (true, true) // granted meanwhile: the slot is ours to give back
@@ -518,12 +539,12 @@ impl<V> Admission<V> {
     /// Runs queued for a per-user or the global slot.
     pub fn waiting(&self) -> usize {
         self.sum(|s| s.users.values().map(|u| u.queue.len()).sum::<usize>())
-            + self.global_waiting.load(SeqCst)
+            + (self.global.load(SeqCst) >> 32) as usize
     }
 
     /// Global slots held.
     pub fn active(&self) -> usize {
-        self.active.load(SeqCst)
+        (self.global.load(SeqCst) & ACTIVE_MASK) as usize
     }
 
     /// Per-user slots `user` holds.
@@ -540,7 +561,7 @@ impl<V> Admission<V> {
         for shard in &*self.shards {
             lock(&shard.state).metrics.add_to(&mut sum);
         }
-        sum.active = self.active.load(SeqCst) as u64;
+        sum.active = self.global.load(SeqCst) & ACTIVE_MASK;
         sum.peak_concurrency = self.peak.load(SeqCst) as u64;
         sum.queued = self.queued.load(SeqCst) as u64;
         sum.wait_polls = self.wait_polls.load(SeqCst) as u64;
