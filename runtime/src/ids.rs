@@ -423,12 +423,11 @@ define_id!(
 impl RequestId {
     /// A new random request id (`req-` followed by a UUID v4), unique across processes.
     pub fn generate() -> Self {
-        let mut buf = uuid::Uuid::encode_buffer();
-        let uuid = uuid::Uuid::new_v4().simple().encode_lower(&mut buf);
-        let mut id = String::with_capacity(4 + uuid.len());
-        id.push_str("req-");
-        id.push_str(uuid);
-        Self(Arc::from(id))
+        let mut id = [0_u8; 4 + uuid::fmt::Simple::LENGTH];
+        id[..4].copy_from_slice(b"req-");
+        uuid::Uuid::new_v4().simple().encode_lower(&mut id[4..]);
+        // Only ASCII was written; one allocation, for the `Arc<str>` itself.
+        Self(Arc::from(std::str::from_utf8(&id).unwrap_or("req-")))
     }
 }
 

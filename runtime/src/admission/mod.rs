@@ -13,11 +13,13 @@
 //! is woken. Each user's queue is bounded ([`Limits::max_queued`]); past it a run is refused
 //! with [`LimitKind::Queue`], before it is registered.
 //!
-//! A user's entry exists only while that user has a run admitted or queued, so the maps never
-//! grow with users that have gone idle. This module is tokio-free and uses the
+//! A user's entry (slots, queue, runs, counters) is kept while the user has something admitted
+//! or queued, and afterwards only for its counters, at most [`Limits::max_tracked_users`] in
+//! all, least recently seen forgotten first: the maps never grow with users that have gone idle.
+//! This module is tokio-free and uses the
 //! [`sync`](crate::sync) shim, so `tests/loom_core.rs` model-checks it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
@@ -25,8 +27,12 @@ use std::task::{Context, Poll, Waker};
 
 use crate::error::LimitKind;
 use crate::ids::{RunId, UserId};
-use crate::metrics::{MetricsSnapshot, Outcome, ShardMetrics};
+use crate::metrics::{MetricsSnapshot, Outcome};
+
+mod shard;
+
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock};
+use shard::{MapHasher, ShardState, UserEntry, finished, started};
 
 /// One queued run in [`Admission::global`]'s high half.
 const WAITER: u64 = 1 << 32;
@@ -40,7 +46,7 @@ const SHARDS: usize = 2;
 /// Picks a user's shard. Random per process normally; fixed under loom, whose models must run
 /// the same way every time they are replayed.
 #[cfg(not(loom))]
-type ShardHasher = std::collections::hash_map::RandomState;
+type ShardHasher = MapHasher;
 #[cfg(loom)]
 type ShardHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
@@ -121,21 +127,6 @@ impl WaitSlot {
     }
 }
 
-#[derive(Debug, Default)]
-struct UserState {
-    /// Per-user slots held (executing or waiting for a global slot).
-    held: usize,
-    /// Runs waiting for a per-user slot, oldest first.
-    queue: VecDeque<Arc<WaitSlot>>,
-}
-
-#[derive(Debug)]
-struct ShardState<V> {
-    users: HashMap<UserId, UserState>,
-    runs: HashMap<(UserId, RunId), V>,
-    metrics: ShardMetrics,
-}
-
 /// One shard, on its own cache lines so that two shards' locks never share one.
 #[derive(Debug)]
 #[repr(align(128))]
@@ -201,11 +192,7 @@ impl<V> Admission<V> {
         let per_shard_users = limits.max_tracked_users / shard_count;
         let shards = (0..shard_count)
             .map(|_| Shard {
-                state: Mutex::new(ShardState {
-                    users: HashMap::new(),
-                    runs: HashMap::new(),
-                    metrics: ShardMetrics::new(per_shard_users),
-                }),
+                state: Mutex::new(ShardState::new(per_shard_users)),
             })
             .collect();
         Self {
@@ -248,26 +235,25 @@ impl<V> Admission<V> {
     ) -> Result<Stage, Refusal> {
         let shard = self.shard(user);
         let mut state = lock(&shard.state);
-        let refusal = self.check_entry(&state, user, run, wait);
-        state.metrics.created(user);
-        if let Some(refusal) = refusal {
+        let (total, entry) = state.arrive(user);
+        if let Some(refusal) = self.check_entry(entry, run, wait) {
             let outcome = match refusal {
                 Refusal::Limit(_) => Outcome::Rejected,
                 Refusal::ShutDown => Outcome::Cancelled,
                 Refusal::Duplicate => Outcome::Failed,
             };
-            state.metrics.finished(user, outcome, false);
+            finished(total, entry, outcome, false, 0);
+            state.settle(user);
             return Err(refusal);
         }
-        let user_state = state.users.entry(user.clone()).or_default();
-        let stage = if user_state.held < self.limits.per_user {
-            user_state.held += 1;
+        let stage = if entry.held < self.limits.per_user {
+            entry.held += 1;
             match self.take_global(wait) {
                 Some(stage) => stage,
                 None => {
-                    release_user_slot(&mut state, user);
-                    state.metrics.finished(user, Outcome::Rejected, false);
-                    prune(&mut state, user);
+                    entry.release_slot();
+                    finished(total, entry, Outcome::Rejected, false, 0);
+                    state.settle(user);
                     return Err(Refusal::Limit(LimitKind::Global {
                         limit: self.limits.global,
                     }));
@@ -275,36 +261,25 @@ impl<V> Admission<V> {
             }
         } else {
             let slot = Arc::new(WaitSlot::default());
-            user_state.queue.push_back(Arc::clone(&slot));
+            entry.queue.push_back(Arc::clone(&slot));
             Stage::WaitingForUser(slot)
         };
         let running = matches!(stage, Stage::Running);
         if running {
-            state.metrics.started(user);
+            started(total, entry);
         }
-        state
-            .runs
-            .insert((user.clone(), run.clone()), value(running));
+        entry.runs.push((run.clone(), value(running)));
         Ok(stage)
     }
 
-    fn check_entry(
-        &self,
-        state: &ShardState<V>,
-        user: &UserId,
-        run: &RunId,
-        wait: bool,
-    ) -> Option<Refusal> {
+    fn check_entry(&self, entry: &UserEntry<V>, run: &RunId, wait: bool) -> Option<Refusal> {
         if self.shut_down.load(SeqCst) {
             return Some(Refusal::ShutDown);
         }
-        if state.runs.contains_key(&(user.clone(), run.clone())) {
+        if entry.position(run).is_some() {
             return Some(Refusal::Duplicate);
         }
-        let user_state = state.users.get(user);
-        let held = user_state.map_or(0, |u| u.held);
-        let queued = user_state.map_or(0, |u| u.queue.len());
-        if held < self.limits.per_user && queued == 0 {
+        if entry.held < self.limits.per_user && entry.queue.is_empty() {
             return None; // the global limit is checked when the slot is taken
         }
         if !wait {
@@ -312,7 +287,7 @@ impl<V> Admission<V> {
                 limit: self.limits.per_user,
             }));
         }
-        if queued >= self.limits.max_queued {
+        if entry.queue.len() >= self.limits.max_queued {
             return Some(Refusal::Limit(LimitKind::Queue {
                 limit: self.limits.max_queued,
             }));
@@ -419,7 +394,11 @@ impl<V> Admission<V> {
             other => return other,
         };
         if matches!(next, Stage::Running) {
-            lock(&self.shard(user).state).metrics.started(user);
+            let mut state = lock(&self.shard(user).state);
+            let shard::ShardState { users, total, .. } = &mut *state;
+            if let Some(entry) = users.get_mut(user) {
+                started(total, entry);
+            }
         }
         next
     }
@@ -459,22 +438,23 @@ impl<V> Admission<V> {
         let was_active = matches!(stage, Stage::Running);
         {
             let mut state = lock(&self.shard(user).state);
-            state.runs.remove(&(user.clone(), run.clone()));
-            let mut holds_user = holds_user;
-            if let Stage::WaitingForUser(slot) = &stage {
-                let queue = &mut state.users.entry(user.clone()).or_default().queue;
-                let before = queue.len();
-                queue.retain(|s| !Arc::ptr_eq(s, slot));
-                holds_user = queue.len() == before; // not queued any more: it was granted
+            let shard::ShardState { users, total, .. } = &mut *state;
+            if let Some(entry) = users.get_mut(user) {
+                if let Some(index) = entry.position(run) {
+                    entry.runs.swap_remove(index);
+                }
+                let mut holds_user = holds_user;
+                if let Stage::WaitingForUser(slot) = &stage {
+                    let before = entry.queue.len();
+                    entry.queue.retain(|s| !Arc::ptr_eq(s, slot));
+                    holds_user = entry.queue.len() == before; // not queued: it was granted
+                }
+                if holds_user {
+                    wakers.extend(entry.release_slot());
+                }
+                finished(total, entry, outcome, was_active, contained_panics);
             }
-            if holds_user {
-                wakers.extend(release_user_slot(&mut state, user));
-            }
-            state.metrics.finished(user, outcome, was_active);
-            if contained_panics > 0 {
-                state.metrics.contained(user, contained_panics);
-            }
-            prune(&mut state, user);
+            state.settle(user);
         }
         if holds_global {
             wakers.extend(self.release_global());
@@ -487,7 +467,9 @@ impl<V> Admission<V> {
     /// Applies `f` to the value of (`user`, `run`) under its shard's lock (keep `f` short).
     pub fn with<R>(&self, user: &UserId, run: &RunId, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         let mut state = lock(&self.shard(user).state);
-        state.runs.get_mut(&(user.clone(), run.clone())).map(f)
+        let entry = state.users.get_mut(user)?;
+        let index = entry.position(run)?;
+        Some(f(&mut entry.runs[index].1))
     }
 
     /// `user`'s registered runs, sorted by run id.
@@ -497,11 +479,10 @@ impl<V> Admission<V> {
     {
         let state = lock(&self.shard(user).state);
         let mut runs: Vec<(RunId, V)> = state
-            .runs
-            .iter()
-            .filter(|((u, _), _)| u == user)
-            .map(|((_, r), v)| (r.clone(), v.clone()))
-            .collect();
+            .users
+            .get(user)
+            .map(|entry| entry.runs.clone())
+            .unwrap_or_default();
         drop(state);
         runs.sort_by(|a, b| a.0.cmp(&b.0));
         runs
@@ -517,10 +498,11 @@ impl<V> Admission<V> {
         self.shards
             .iter()
             .flat_map(|shard| {
-                lock(&shard.state)
-                    .runs
+                let state = lock(&shard.state);
+                state
+                    .users
                     .values()
-                    .cloned()
+                    .flat_map(|entry| entry.runs.iter().map(|(_, v)| v.clone()))
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -528,12 +510,12 @@ impl<V> Admission<V> {
 
     /// Registered runs, all users (a count, no contents).
     pub fn registered(&self) -> usize {
-        self.sum(|s| s.runs.len())
+        self.sum(|s| s.users.values().map(|e| e.runs.len()).sum())
     }
 
     /// Users with a run admitted or queued.
     pub fn users(&self) -> usize {
-        self.sum(|s| s.users.len())
+        self.sum(|s| s.users.values().filter(|e| e.busy()).count())
     }
 
     /// Runs queued for a per-user or the global slot.
@@ -559,7 +541,16 @@ impl<V> Admission<V> {
     pub fn metrics(&self) -> MetricsSnapshot {
         let mut sum = MetricsSnapshot::default();
         for shard in &*self.shards {
-            lock(&shard.state).metrics.add_to(&mut sum);
+            let t = lock(&shard.state).total;
+            sum.created += t.created;
+            sum.in_flight += t.in_flight;
+            sum.completed += t.completed;
+            sum.failed += t.failed;
+            sum.timed_out += t.timed_out;
+            sum.cancelled += t.cancelled;
+            sum.rejected += t.rejected;
+            sum.panicked += t.panicked;
+            sum.contained_panics += t.contained_panics;
         }
         sum.active = self.global.load(SeqCst) & ACTIVE_MASK;
         sum.peak_concurrency = self.peak.load(SeqCst) as u64;
@@ -570,39 +561,18 @@ impl<V> Admission<V> {
 
     /// `user`'s counters, if tracked.
     pub fn user_metrics(&self, user: &UserId) -> Option<MetricsSnapshot> {
-        lock(&self.shard(user).state).metrics.user(user)
+        lock(&self.shard(user).state)
+            .users
+            .get(user)
+            .map(|e| e.counters)
     }
 
     /// Users with individual counters.
     pub fn tracked_users(&self) -> usize {
-        self.sum(|s| s.metrics.tracked_users())
+        self.sum(|s| s.users.len())
     }
 
     fn sum(&self, f: impl Fn(&ShardState<V>) -> usize) -> usize {
         self.shards.iter().map(|shard| f(&lock(&shard.state))).sum()
-    }
-}
-
-/// Gives back one of `user`'s per-user slots: to the user's oldest waiter if any (returning its
-/// waker), else to the pool.
-fn release_user_slot<V>(state: &mut ShardState<V>, user: &UserId) -> Option<Waker> {
-    let user_state = state.users.get_mut(user)?;
-    match user_state.queue.pop_front() {
-        Some(next) => next.grant(), // the slot passes on: `held` is unchanged
-        None => {
-            user_state.held = user_state.held.saturating_sub(1);
-            None
-        }
-    }
-}
-
-/// Drops `user`'s entry once it holds and awaits nothing.
-fn prune<V>(state: &mut ShardState<V>, user: &UserId) {
-    if state
-        .users
-        .get(user)
-        .is_some_and(|u| u.held == 0 && u.queue.is_empty())
-    {
-        state.users.remove(user);
     }
 }
