@@ -106,7 +106,7 @@ fn main() {
                                     );
                                     engine.events.emit(Step(n as u64)).unwrap();
                                     scope.on_cleanup(|| {});
-                                    if n % 64 == 0 {
+                                    if n.is_multiple_of(64) {
                                         tokio::task::yield_now().await;
                                     }
                                     black_box(engine.active_runs.len())
