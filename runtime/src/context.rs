@@ -1,7 +1,7 @@
 //! [`RequestContext`]: who a request acts for, immutable once built.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use crate::auth::AuthenticatedUser;
@@ -87,7 +87,8 @@ struct Inner {
     user: AuthenticatedUser,
     thread_id: ThreadId,
     run_id: RunId,
-    request_id: RequestId,
+    /// Made on first use: a request nobody asks the id of never pays for generating one.
+    request_id: OnceLock<RequestId>,
     parent_request_id: Option<RequestId>,
     operation: Option<String>,
     depth: u32,
@@ -131,7 +132,7 @@ impl RequestContext {
 
     /// This request's own id (fresh for every context, including children).
     pub fn request_id(&self) -> &RequestId {
-        &self.inner.request_id
+        self.inner.request_id.get_or_init(RequestId::generate)
     }
 
     /// The request id of the context this one was derived from with [`child`](Self::child).
@@ -191,8 +192,8 @@ impl RequestContext {
                 user: parent.user.clone(),
                 thread_id: parent.thread_id.clone(),
                 run_id: parent.run_id.clone(),
-                request_id: RequestId::generate(),
-                parent_request_id: Some(parent.request_id.clone()),
+                request_id: OnceLock::new(),
+                parent_request_id: Some(self.request_id().clone()),
                 operation: Some(operation.to_owned()),
                 depth: parent.depth + 1,
                 created_at: SystemTime::now(),
@@ -209,7 +210,7 @@ impl std::fmt::Debug for RequestContext {
             .field("user_id", i.user.user_id())
             .field("thread_id", &i.thread_id)
             .field("run_id", &i.run_id)
-            .field("request_id", &i.request_id)
+            .field("request_id", self.request_id())
             .field("parent_request_id", &i.parent_request_id)
             .field("operation", &i.operation)
             .field("depth", &i.depth)
@@ -267,7 +268,7 @@ impl RequestContextBuilder {
                 user: self.user,
                 thread_id: self.thread,
                 run_id: self.run,
-                request_id: self.request_id.unwrap_or_else(RequestId::generate),
+                request_id: self.request_id.map_or_else(OnceLock::new, OnceLock::from),
                 parent_request_id: None,
                 operation: None,
                 depth: 0,

@@ -71,8 +71,7 @@ pub(crate) struct Inner {
 
 #[derive(Clone)]
 struct RunEntry {
-    thread_id: ThreadId,
-    request_id: RequestId,
+    context: RequestContext,
     accepted: std::time::Instant,
     token: CancellationToken,
     executing: bool,
@@ -264,8 +263,7 @@ impl Runtime {
                 &user,
                 &run,
                 |executing| RunEntry {
-                    thread_id: ctx.thread_id().clone(),
-                    request_id: ctx.request_id().clone(),
+                    context: ctx.clone(),
                     accepted,
                     token: token.clone(),
                     executing,
@@ -440,8 +438,8 @@ impl Runtime {
             .into_iter()
             .map(|(run_id, e)| RunInfo {
                 run_id,
-                thread_id: e.thread_id,
-                request_id: e.request_id,
+                thread_id: e.context.thread_id().clone(),
+                request_id: e.context.request_id().clone(),
                 started_at: now.0 - now.1.saturating_duration_since(e.accepted),
                 executing: e.executing,
             })

@@ -85,7 +85,7 @@ impl<V> ShardState<V> {
 
     /// `user`'s entry, made if needed, with a new request counted.
     pub(super) fn arrive(&mut self, user: &UserId) -> (&mut MetricsSnapshot, &mut UserEntry<V>) {
-        if !self.users.contains_key(user) && self.users.len() >= self.max_users {
+        if self.users.len() >= self.max_users && !self.users.contains_key(user) {
             self.evict_idle();
         }
         self.clock += 1;
