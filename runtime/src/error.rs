@@ -31,6 +31,16 @@ pub enum ContextError {
         /// Which id.
         kind: IdKind,
     },
+    /// The id contains a character that renders as nothing or as something else: a format or
+    /// bidi control (zero-width space, right-to-left override, ...), a line separator, a
+    /// private-use or unassigned code point.
+    #[error("{kind} contains the invisible character U+{:04X}", u32::from(*character))]
+    InvisibleCharacter {
+        /// Which id.
+        kind: IdKind,
+        /// The offending character.
+        character: char,
+    },
     /// The id is a placeholder such as `none`, `default`, `test_1` rather than a real identifier.
     #[error("{kind} `{value}` is a placeholder, not a real identifier")]
     PlaceholderId {

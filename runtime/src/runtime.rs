@@ -71,8 +71,7 @@ pub(crate) struct Inner {
 
 #[derive(Clone)]
 struct RunEntry {
-    thread_id: ThreadId,
-    request_id: RequestId,
+    context: RequestContext,
     accepted: std::time::Instant,
     token: CancellationToken,
     executing: bool,
@@ -264,8 +263,7 @@ impl Runtime {
                 &user,
                 &run,
                 |executing| RunEntry {
-                    thread_id: ctx.thread_id().clone(),
-                    request_id: ctx.request_id().clone(),
+                    context: ctx.clone(),
                     accepted,
                     token: token.clone(),
                     executing,
@@ -287,10 +285,12 @@ impl Runtime {
         let mut timer = pin!(None::<Sleep>);
         let mut cancelled = pin!(token.cancelled());
 
+        let mut wait_polls = 0;
         while let Some(Stage::WaitingForUser(slot) | Stage::WaitingForGlobal(slot)) = guard.stage()
         {
             let slot = Arc::clone(slot);
             let granted = poll_fn(|cx| {
+                wait_polls += 1;
                 if token.is_cancelled() {
                     return Poll::Ready(Err(RunError::Cancelled));
                 }
@@ -301,10 +301,14 @@ impl Runtime {
             })
             .await;
             if let Err(error) = granted {
+                inner.admission.record_wait(wait_polls);
                 guard.set_outcome(outcome_of(&error));
                 return Err(error);
             }
             guard.resume();
+        }
+        if wait_polls > 0 {
+            inner.admission.record_wait(wait_polls);
         }
 
         // Declared after `guard`: the request's scope and future are gone before it releases
@@ -434,8 +438,8 @@ impl Runtime {
             .into_iter()
             .map(|(run_id, e)| RunInfo {
                 run_id,
-                thread_id: e.thread_id,
-                request_id: e.request_id,
+                thread_id: e.context.thread_id().clone(),
+                request_id: e.context.request_id().clone(),
                 started_at: now.0 - now.1.saturating_duration_since(e.accepted),
                 executing: e.executing,
             })

@@ -74,6 +74,7 @@ async fn counts_match_a_known_history() {
             panicked: 0,
             peak_concurrency: 2,
             contained_panics: 0,
+            ..MetricsSnapshot::default()
         }
     );
     let bob = rt.user_metrics(&support::user("bob")).unwrap();
@@ -91,6 +92,7 @@ async fn counts_match_a_known_history() {
             panicked: 1,
             peak_concurrency: 1,
             contained_panics: 0,
+            ..MetricsSnapshot::default()
         }
     );
     let global = rt.metrics();
@@ -108,6 +110,7 @@ async fn counts_match_a_known_history() {
             panicked: 1,
             peak_concurrency: 2,
             contained_panics: 0,
+            ..MetricsSnapshot::default()
         }
     );
     assert_eq!(rt.user_metrics(&support::user("carol")), None);

@@ -96,3 +96,8 @@ pub fn drain_now(receiver: &mut EventReceiver<Envelope>) -> (Vec<Envelope>, u64)
     }
     (items, missed)
 }
+
+/// A run id.
+pub fn run(id: &str) -> RunId {
+    RunId::new(id).expect("valid run")
+}

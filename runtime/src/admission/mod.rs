@@ -13,12 +13,13 @@
 //! is woken. Each user's queue is bounded ([`Limits::max_queued`]); past it a run is refused
 //! with [`LimitKind::Queue`], before it is registered.
 //!
-//! A user's entry exists only while that user has a run admitted or queued, so the maps never
-//! grow with users that have gone idle. This module is tokio-free and uses the
+//! A user's entry (slots, queue, runs, counters) is kept while the user has something admitted
+//! or queued, and afterwards only for its counters, at most [`Limits::max_tracked_users`] in
+//! all, least recently seen forgotten first: the maps never grow with users that have gone idle.
+//! This module is tokio-free and uses the
 //! [`sync`](crate::sync) shim, so `tests/loom_core.rs` model-checks it.
 
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
@@ -26,13 +27,28 @@ use std::task::{Context, Poll, Waker};
 
 use crate::error::LimitKind;
 use crate::ids::{RunId, UserId};
-use crate::metrics::{MetricsSnapshot, Outcome, ShardMetrics};
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock};
+use crate::metrics::{MetricsSnapshot, Outcome};
+
+mod shard;
+
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock};
+use shard::{MapHasher, ShardState, UserEntry, finished, started};
+
+/// One queued run in [`Admission::global`]'s high half.
+const WAITER: u64 = 1 << 32;
+const ACTIVE_MASK: u64 = WAITER - 1;
 
 #[cfg(not(loom))]
 const SHARDS: usize = 32;
 #[cfg(loom)]
 const SHARDS: usize = 2;
+
+/// Picks a user's shard. Random per process normally; fixed under loom, whose models must run
+/// the same way every time they are replayed.
+#[cfg(not(loom))]
+type ShardHasher = MapHasher;
+#[cfg(loom)]
+type ShardHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
 /// The limits an [`Admission`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,9 +80,9 @@ pub enum Refusal {
 pub enum Stage {
     /// Holds a per-user and a global slot: executing.
     Running,
-    /// Queued for a per-user slot ([`Admission::poll_user_slot`]).
+    /// Queued for a per-user slot ([`WaitSlot::poll`]).
     WaitingForUser(Arc<WaitSlot>),
-    /// Holds a per-user slot, queued for a global one ([`Admission::poll_global_slot`]).
+    /// Holds a per-user slot, queued for a global one ([`WaitSlot::poll`]).
     WaitingForGlobal(Arc<WaitSlot>),
 }
 
@@ -111,21 +127,6 @@ impl WaitSlot {
     }
 }
 
-#[derive(Debug, Default)]
-struct UserState {
-    /// Per-user slots held (executing or waiting for a global slot).
-    held: usize,
-    /// Runs waiting for a per-user slot, oldest first.
-    queue: VecDeque<Arc<WaitSlot>>,
-}
-
-#[derive(Debug)]
-struct ShardState<V> {
-    users: HashMap<UserId, UserState>,
-    runs: HashMap<(UserId, RunId), V>,
-    metrics: ShardMetrics,
-}
-
 /// One shard, on its own cache lines so that two shards' locks never share one.
 #[derive(Debug)]
 #[repr(align(128))]
@@ -163,15 +164,18 @@ struct Shard<V> {
 #[derive(Debug)]
 pub struct Admission<V> {
     limits: Limits,
-    hasher: RandomState,
+    hasher: ShardHasher,
     shards: Box<[Shard<V>]>,
-    /// Global slots held.
-    active: AtomicUsize,
+    /// Global slots held (low 32 bits) and runs queued for one (high 32 bits), in one word so
+    /// that every decision about a global slot is one read-modify-write of one location: a
+    /// release sees every waiter registered before it, a waiter sees every release before it.
+    /// The waiter count changes only under `global_queue`'s lock and equals its length then.
+    global: AtomicU64,
     peak: AtomicUsize,
-    /// Runs queued for a global slot (mirrors `global_queue.len()`, readable without its lock).
-    global_waiting: AtomicUsize,
     global_queue: Mutex<VecDeque<Arc<WaitSlot>>>,
     shut_down: AtomicBool,
+    queued: AtomicUsize,
+    wait_polls: AtomicUsize,
 }
 
 impl<V> Admission<V> {
@@ -179,7 +183,7 @@ impl<V> Admission<V> {
     pub fn new(limits: Limits) -> Self {
         let limits = Limits {
             per_user: limits.per_user.max(1),
-            global: limits.global.max(1),
+            global: limits.global.clamp(1, ACTIVE_MASK as usize),
             max_queued: limits.max_queued,
             max_tracked_users: limits.max_tracked_users.max(1),
         };
@@ -188,22 +192,19 @@ impl<V> Admission<V> {
         let per_shard_users = limits.max_tracked_users / shard_count;
         let shards = (0..shard_count)
             .map(|_| Shard {
-                state: Mutex::new(ShardState {
-                    users: HashMap::new(),
-                    runs: HashMap::new(),
-                    metrics: ShardMetrics::new(per_shard_users),
-                }),
+                state: Mutex::new(ShardState::new(per_shard_users)),
             })
             .collect();
         Self {
             limits,
-            hasher: RandomState::new(),
+            hasher: ShardHasher::default(),
             shards,
-            active: AtomicUsize::new(0),
+            global: AtomicU64::new(0),
             peak: AtomicUsize::new(0),
-            global_waiting: AtomicUsize::new(0),
             global_queue: Mutex::new(VecDeque::new()),
             shut_down: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
+            wait_polls: AtomicUsize::new(0),
         }
     }
 
@@ -234,26 +235,25 @@ impl<V> Admission<V> {
     ) -> Result<Stage, Refusal> {
         let shard = self.shard(user);
         let mut state = lock(&shard.state);
-        let refusal = self.check_entry(&state, user, run, wait);
-        state.metrics.created(user);
-        if let Some(refusal) = refusal {
+        let (total, entry) = state.arrive(user);
+        if let Some(refusal) = self.check_entry(entry, run, wait) {
             let outcome = match refusal {
                 Refusal::Limit(_) => Outcome::Rejected,
                 Refusal::ShutDown => Outcome::Cancelled,
                 Refusal::Duplicate => Outcome::Failed,
             };
-            state.metrics.finished(user, outcome, false);
+            finished(total, entry, outcome, false, 0);
+            state.settle(user);
             return Err(refusal);
         }
-        let user_state = state.users.entry(user.clone()).or_default();
-        let stage = if user_state.held < self.limits.per_user {
-            user_state.held += 1;
+        let stage = if entry.held < self.limits.per_user {
+            entry.held += 1;
             match self.take_global(wait) {
                 Some(stage) => stage,
                 None => {
-                    release_user_slot(&mut state, user);
-                    state.metrics.finished(user, Outcome::Rejected, false);
-                    prune(&mut state, user);
+                    entry.release_slot();
+                    finished(total, entry, Outcome::Rejected, false, 0);
+                    state.settle(user);
                     return Err(Refusal::Limit(LimitKind::Global {
                         limit: self.limits.global,
                     }));
@@ -261,36 +261,25 @@ impl<V> Admission<V> {
             }
         } else {
             let slot = Arc::new(WaitSlot::default());
-            user_state.queue.push_back(Arc::clone(&slot));
+            entry.queue.push_back(Arc::clone(&slot));
             Stage::WaitingForUser(slot)
         };
         let running = matches!(stage, Stage::Running);
         if running {
-            state.metrics.started(user);
+            started(total, entry);
         }
-        state
-            .runs
-            .insert((user.clone(), run.clone()), value(running));
+        entry.runs.push((run.clone(), value(running)));
         Ok(stage)
     }
 
-    fn check_entry(
-        &self,
-        state: &ShardState<V>,
-        user: &UserId,
-        run: &RunId,
-        wait: bool,
-    ) -> Option<Refusal> {
+    fn check_entry(&self, entry: &UserEntry<V>, run: &RunId, wait: bool) -> Option<Refusal> {
         if self.shut_down.load(SeqCst) {
             return Some(Refusal::ShutDown);
         }
-        if state.runs.contains_key(&(user.clone(), run.clone())) {
+        if entry.position(run).is_some() {
             return Some(Refusal::Duplicate);
         }
-        let user_state = state.users.get(user);
-        let held = user_state.map_or(0, |u| u.held);
-        let queued = user_state.map_or(0, |u| u.queue.len());
-        if held < self.limits.per_user && queued == 0 {
+        if entry.held < self.limits.per_user && entry.queue.is_empty() {
             return None; // the global limit is checked when the slot is taken
         }
         if !wait {
@@ -298,7 +287,7 @@ impl<V> Admission<V> {
                 limit: self.limits.per_user,
             }));
         }
-        if queued >= self.limits.max_queued {
+        if entry.queue.len() >= self.limits.max_queued {
             return Some(Refusal::Limit(LimitKind::Queue {
                 limit: self.limits.max_queued,
             }));
@@ -309,67 +298,84 @@ impl<V> Admission<V> {
     /// Takes a global slot (`Running`), or queues for one (`WaitingForGlobal`) if `wait`;
     /// `None` if it is exhausted and not waiting.
     fn take_global(&self, wait: bool) -> Option<Stage> {
-        if self.global_waiting.load(SeqCst) == 0 && self.try_take_global() {
+        if self.try_take_global() {
             return Some(Stage::Running);
         }
-        if !wait {
-            // Others may be queued, but a free slot is still free: take it rather than refuse.
-            return self.try_take_global().then_some(Stage::Running);
-        }
-        Some(self.queue_for_global())
+        wait.then(|| self.queue_for_global())
     }
 
+    /// Takes a free global slot unless runs are queued for one (they come first).
+    fn try_take_global(&self) -> bool {
+        let limit = self.limits.global as u64;
+        let taken = self.global.fetch_update(SeqCst, SeqCst, |word| {
+            (word < limit).then_some(word + 1) // no waiter (high half 0) and a free slot
+        });
+        match taken {
+            Ok(previous) => {
+                self.note_peak(previous + 1);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn note_peak(&self, active: u64) {
+        let active = active as usize;
+        if active > self.peak.load(SeqCst) {
+            self.peak.fetch_max(active, SeqCst);
+        }
+    }
+
+    /// Queues for a global slot, or takes one if it was freed meanwhile and nobody is queued.
     fn queue_for_global(&self) -> Stage {
+        let limit = self.limits.global as u64;
         let mut queue = lock(&self.global_queue);
-        let slot = Arc::new(WaitSlot::default());
-        queue.push_back(Arc::clone(&slot));
-        self.global_waiting.fetch_add(1, SeqCst);
-        // A slot released between the first try and the queueing above found no waiter: look
-        // again now that this waiter is visible.
-        if self.try_take_global() {
-            queue.pop_back();
-            self.global_waiting.fetch_sub(1, SeqCst);
+        let previous = self.global.fetch_update(SeqCst, SeqCst, |word| {
+            Some(if word < limit {
+                word + 1
+            } else {
+                word + WAITER
+            })
+        });
+        let previous = previous.unwrap_or_else(|word| word);
+        if previous < limit {
+            self.note_peak(previous + 1);
             return Stage::Running;
         }
+        let slot = Arc::new(WaitSlot::default());
+        queue.push_back(Arc::clone(&slot));
         Stage::WaitingForGlobal(slot)
-    }
-
-    fn try_take_global(&self) -> bool {
-        let mut current = self.active.load(SeqCst);
-        loop {
-            if current >= self.limits.global {
-                return false;
-            }
-            match self
-                .active
-                .compare_exchange_weak(current, current + 1, SeqCst, SeqCst)
-            {
-                Ok(_) => {
-                    if current + 1 > self.peak.load(SeqCst) {
-                        self.peak.fetch_max(current + 1, SeqCst);
-                    }
-                    return true;
-                }
-                Err(actual) => current = actual,
-            }
-        }
     }
 
     /// Gives a global slot back: to the oldest global waiter if there is one (waking it), else
     /// to the pool.
     fn release_global(&self) -> Option<Waker> {
-        self.active.fetch_sub(1, SeqCst);
-        if self.global_waiting.load(SeqCst) == 0 {
-            return None;
+        let previous = self.global.fetch_sub(1, SeqCst);
+        if previous < WAITER {
+            return None; // nobody queued when the slot came back
         }
-        let mut queue = lock(&self.global_queue);
-        if queue.is_empty() || !self.try_take_global() {
-            return None;
+        let limit = self.limits.global as u64;
+        let queue = lock(&self.global_queue);
+        // Hand the slot over: one more active, one fewer waiter, in one step.
+        let handed = self.global.fetch_update(SeqCst, SeqCst, |word| {
+            (word >= WAITER && word & ACTIVE_MASK < limit).then(|| word + 1 - WAITER)
+        });
+        let mut queue = queue;
+        match handed {
+            Ok(previous) => {
+                self.note_peak((previous & ACTIVE_MASK) + 1);
+                let slot = queue.pop_front()?;
+                drop(queue);
+                slot.grant()
+            }
+            Err(_) => None,
         }
-        let slot = queue.pop_front()?;
-        self.global_waiting.fetch_sub(1, SeqCst);
-        drop(queue);
-        slot.grant()
+    }
+
+    /// Records that a run waited for a slot and was polled `polls` times while waiting.
+    pub fn record_wait(&self, polls: usize) {
+        self.queued.fetch_add(1, SeqCst);
+        self.wait_polls.fetch_add(polls, SeqCst);
     }
 
     /// Moves a run on after its wait was granted: from `WaitingForUser` to the global slot
@@ -378,7 +384,7 @@ impl<V> Admission<V> {
     pub fn resume(&self, user: &UserId, stage: Stage) -> Stage {
         let next = match stage {
             Stage::WaitingForUser(slot) if slot.is_granted() => {
-                if self.global_waiting.load(SeqCst) == 0 && self.try_take_global() {
+                if self.try_take_global() {
                     Stage::Running
                 } else {
                     self.queue_for_global()
@@ -388,7 +394,11 @@ impl<V> Admission<V> {
             other => return other,
         };
         if matches!(next, Stage::Running) {
-            lock(&self.shard(user).state).metrics.started(user);
+            let mut state = lock(&self.shard(user).state);
+            let shard::ShardState { users, total, .. } = &mut *state;
+            if let Some(entry) = users.get_mut(user) {
+                started(total, entry);
+            }
         }
         next
     }
@@ -418,7 +428,7 @@ impl<V> Admission<V> {
                 let before = queue.len();
                 queue.retain(|s| !Arc::ptr_eq(s, slot));
                 if queue.len() < before {
-                    self.global_waiting.fetch_sub(1, SeqCst);
+                    self.global.fetch_sub(WAITER, SeqCst);
                     (true, false)
                 } else {
                     (true, true) // granted meanwhile: the slot is ours to give back
@@ -428,22 +438,23 @@ impl<V> Admission<V> {
         let was_active = matches!(stage, Stage::Running);
         {
             let mut state = lock(&self.shard(user).state);
-            state.runs.remove(&(user.clone(), run.clone()));
-            let mut holds_user = holds_user;
-            if let Stage::WaitingForUser(slot) = &stage {
-                let queue = &mut state.users.entry(user.clone()).or_default().queue;
-                let before = queue.len();
-                queue.retain(|s| !Arc::ptr_eq(s, slot));
-                holds_user = queue.len() == before; // not queued any more: it was granted
+            let shard::ShardState { users, total, .. } = &mut *state;
+            if let Some(entry) = users.get_mut(user) {
+                if let Some(index) = entry.position(run) {
+                    entry.runs.swap_remove(index);
+                }
+                let mut holds_user = holds_user;
+                if let Stage::WaitingForUser(slot) = &stage {
+                    let before = entry.queue.len();
+                    entry.queue.retain(|s| !Arc::ptr_eq(s, slot));
+                    holds_user = entry.queue.len() == before; // not queued: it was granted
+                }
+                if holds_user {
+                    wakers.extend(entry.release_slot());
+                }
+                finished(total, entry, outcome, was_active, contained_panics);
             }
-            if holds_user {
-                wakers.extend(release_user_slot(&mut state, user));
-            }
-            state.metrics.finished(user, outcome, was_active);
-            if contained_panics > 0 {
-                state.metrics.contained(user, contained_panics);
-            }
-            prune(&mut state, user);
+            state.settle(user);
         }
         if holds_global {
             wakers.extend(self.release_global());
@@ -456,7 +467,9 @@ impl<V> Admission<V> {
     /// Applies `f` to the value of (`user`, `run`) under its shard's lock (keep `f` short).
     pub fn with<R>(&self, user: &UserId, run: &RunId, f: impl FnOnce(&mut V) -> R) -> Option<R> {
         let mut state = lock(&self.shard(user).state);
-        state.runs.get_mut(&(user.clone(), run.clone())).map(f)
+        let entry = state.users.get_mut(user)?;
+        let index = entry.position(run)?;
+        Some(f(&mut entry.runs[index].1))
     }
 
     /// `user`'s registered runs, sorted by run id.
@@ -466,11 +479,10 @@ impl<V> Admission<V> {
     {
         let state = lock(&self.shard(user).state);
         let mut runs: Vec<(RunId, V)> = state
-            .runs
-            .iter()
-            .filter(|((u, _), _)| u == user)
-            .map(|((_, r), v)| (r.clone(), v.clone()))
-            .collect();
+            .users
+            .get(user)
+            .map(|entry| entry.runs.clone())
+            .unwrap_or_default();
         drop(state);
         runs.sort_by(|a, b| a.0.cmp(&b.0));
         runs
@@ -486,10 +498,11 @@ impl<V> Admission<V> {
         self.shards
             .iter()
             .flat_map(|shard| {
-                lock(&shard.state)
-                    .runs
+                let state = lock(&shard.state);
+                state
+                    .users
                     .values()
-                    .cloned()
+                    .flat_map(|entry| entry.runs.iter().map(|(_, v)| v.clone()))
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -497,23 +510,23 @@ impl<V> Admission<V> {
 
     /// Registered runs, all users (a count, no contents).
     pub fn registered(&self) -> usize {
-        self.sum(|s| s.runs.len())
+        self.sum(|s| s.users.values().map(|e| e.runs.len()).sum())
     }
 
     /// Users with a run admitted or queued.
     pub fn users(&self) -> usize {
-        self.sum(|s| s.users.len())
+        self.sum(|s| s.users.values().filter(|e| e.busy()).count())
     }
 
     /// Runs queued for a per-user or the global slot.
     pub fn waiting(&self) -> usize {
         self.sum(|s| s.users.values().map(|u| u.queue.len()).sum::<usize>())
-            + self.global_waiting.load(SeqCst)
+            + (self.global.load(SeqCst) >> 32) as usize
     }
 
     /// Global slots held.
     pub fn active(&self) -> usize {
-        self.active.load(SeqCst)
+        (self.global.load(SeqCst) & ACTIVE_MASK) as usize
     }
 
     /// Per-user slots `user` holds.
@@ -528,48 +541,38 @@ impl<V> Admission<V> {
     pub fn metrics(&self) -> MetricsSnapshot {
         let mut sum = MetricsSnapshot::default();
         for shard in &*self.shards {
-            lock(&shard.state).metrics.add_to(&mut sum);
+            let t = lock(&shard.state).total;
+            sum.created += t.created;
+            sum.in_flight += t.in_flight;
+            sum.completed += t.completed;
+            sum.failed += t.failed;
+            sum.timed_out += t.timed_out;
+            sum.cancelled += t.cancelled;
+            sum.rejected += t.rejected;
+            sum.panicked += t.panicked;
+            sum.contained_panics += t.contained_panics;
         }
-        sum.active = self.active.load(SeqCst) as u64;
+        sum.active = self.global.load(SeqCst) & ACTIVE_MASK;
         sum.peak_concurrency = self.peak.load(SeqCst) as u64;
+        sum.queued = self.queued.load(SeqCst) as u64;
+        sum.wait_polls = self.wait_polls.load(SeqCst) as u64;
         sum
     }
 
     /// `user`'s counters, if tracked.
     pub fn user_metrics(&self, user: &UserId) -> Option<MetricsSnapshot> {
-        lock(&self.shard(user).state).metrics.user(user)
+        lock(&self.shard(user).state)
+            .users
+            .get(user)
+            .map(|e| e.counters)
     }
 
     /// Users with individual counters.
     pub fn tracked_users(&self) -> usize {
-        self.sum(|s| s.metrics.tracked_users())
+        self.sum(|s| s.users.len())
     }
 
     fn sum(&self, f: impl Fn(&ShardState<V>) -> usize) -> usize {
         self.shards.iter().map(|shard| f(&lock(&shard.state))).sum()
-    }
-}
-
-/// Gives back one of `user`'s per-user slots: to the user's oldest waiter if any (returning its
-/// waker), else to the pool.
-fn release_user_slot<V>(state: &mut ShardState<V>, user: &UserId) -> Option<Waker> {
-    let user_state = state.users.get_mut(user)?;
-    match user_state.queue.pop_front() {
-        Some(next) => next.grant(), // the slot passes on: `held` is unchanged
-        None => {
-            user_state.held = user_state.held.saturating_sub(1);
-            None
-        }
-    }
-}
-
-/// Drops `user`'s entry once it holds and awaits nothing.
-fn prune<V>(state: &mut ShardState<V>, user: &UserId) {
-    if state
-        .users
-        .get(user)
-        .is_some_and(|u| u.held == 0 && u.queue.is_empty())
-    {
-        state.users.remove(user);
     }
 }
