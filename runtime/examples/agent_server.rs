@@ -176,7 +176,7 @@ pub mod app {
                     format!("reading sources for {prompt}"),
                 ))?;
                 // Emitting never waits; a long burst still lets other requests run.
-                if step % 64 == 0 {
+                if step.is_multiple_of(64) {
                     tokio::task::yield_now().await;
                 }
             }

@@ -119,6 +119,9 @@ pub async fn event_stream(
         .protocols([PROTOCOL])
         .max_message_size(config.max_message_bytes)
         .max_frame_size(config.max_message_bytes)
+        // The library zero-fills its read buffer up to this size on every read attempt, and
+        // clients only send pings: the default 128 KiB cost more CPU than the events did.
+        .read_buffer_size(config.max_message_bytes)
         .on_upgrade(move |socket| serve(socket, subscription, config))
 }
 

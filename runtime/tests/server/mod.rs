@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -157,12 +157,22 @@ pub fn ws_request(
     request
 }
 
+/// The clients' WebSocket settings: a 16 KiB read buffer (tungstenite zero-fills the buffer
+/// up to this size on every read; its 128 KiB default costs more than the events).
+pub fn client_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(16 * 1024)
+}
+
 /// Connects to `/ws` (plus `query`) as `token`'s user and waits for `subscribed`.
 pub async fn connect(addr: SocketAddr, token: &str, query: &str) -> Ws {
     let path = format!("/ws{query}");
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_request(addr, &path, Some(token)))
-        .await
-        .expect("upgrade");
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(
+        ws_request(addr, &path, Some(token)),
+        Some(client_config()),
+        false,
+    )
+    .await
+    .expect("upgrade");
     match next_frame(&mut ws).await {
         Frame::Control(v) if v["type"] == "subscribed" => ws,
         other => panic!("expected subscribed, got {other:?}"),
@@ -175,9 +185,10 @@ pub async fn connect_small_buffer(addr: SocketAddr, token: &str) -> Ws {
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(1024).unwrap();
     let stream = socket.connect(addr).await.unwrap();
-    let (mut ws, _) = tokio_tungstenite::client_async(
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(
         ws_request(addr, "/ws", Some(token)),
         MaybeTlsStream::Plain(stream),
+        Some(client_config()),
     )
     .await
     .expect("upgrade");
