@@ -283,3 +283,51 @@ async fn a_route_without_the_layer_fails_closed() {
     assert!(reply.body.contains("not behind the isolate layer"));
     task.abort();
 }
+
+/// A user cannot open connections without limit (the 9th is refused with 429 until one
+/// closes), a client that sends an oversized message is disconnected and unsubscribed, and a
+/// request id sent by the client is not echoed: the server makes its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_bounded_and_oversized_messages_disconnect() {
+    use futures_util::SinkExt;
+    let server = start(options()).await;
+    let addr = server.addr;
+    let token = server.token("alice");
+    let mut tabs = Vec::new();
+    for _ in 0..8 {
+        tabs.push(connect(addr, &token, "").await);
+    }
+    let (status, body) = ws_refusal(addr, "/ws", Some(&token)).await;
+    assert_eq!(status, 429, "{body}");
+    // Another user is not affected by alice's limit.
+    let _bob = connect(addr, &server.token("bob"), "").await;
+    // An oversized message from a client ends that connection, and frees its place.
+    let mut big = tabs.pop().unwrap();
+    big.send(tungstenite::Message::Text("x".repeat(64 * 1024).into()))
+        .await
+        .unwrap();
+    assert!(matches!(next_frame(&mut big).await, Frame::Closed(_)));
+    let hub = server.server.hub.clone();
+    assert!(server::eventually(Duration::from_secs(5), || hub.stats().connections == 8).await);
+    let again = connect(addr, &token, "").await;
+    drop(again);
+
+    let reply = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let body = json!({ "prompt": "zq-id" }).to_string();
+        let raw = format!(
+            "POST /runs HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
+             x-request-id: req-chosen-by-the-client\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(raw.as_bytes()).await.unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.unwrap();
+        reply
+    };
+    assert!(reply.starts_with("HTTP/1.1 202"), "{reply}");
+    assert!(reply.contains("x-request-id: req-"));
+    assert!(!reply.contains("req-chosen-by-the-client"));
+}
