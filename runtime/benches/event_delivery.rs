@@ -57,6 +57,8 @@ struct Args {
     workers: usize,
     baseline: bool,
     flat_out: bool,
+    /// Set in the child processes: the one scenario to run.
+    scenario: Option<String>,
 }
 
 impl Args {
@@ -70,6 +72,7 @@ impl Args {
             workers: 2,
             baseline: true,
             flat_out: true,
+            scenario: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -87,6 +90,7 @@ impl Args {
                 "--workers" => args.workers = (value("--workers")? as usize).max(1),
                 "--no-baseline" => args.baseline = false,
                 "--no-flat-out" => args.flat_out = false,
+                "--scenario" => args.scenario = it.next(),
                 // What `cargo bench` passes to every bench target.
                 "--bench" => {}
                 other => return Err(format!("unknown argument {other:?}")),
@@ -489,6 +493,7 @@ fn open_files_limit() -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+#[derive(Serialize, Deserialize)]
 struct Outcome {
     name: String,
     delivered: u64,
@@ -504,6 +509,23 @@ struct Outcome {
     incomplete: usize,
     peak_rss_mb: f64,
     base_rss_mb: f64,
+    /// Process CPU time (user + system) from the first emit to the last receipt, per event.
+    cpu_us_per_event: f64,
+}
+
+/// User + system CPU time of this process so far, in microseconds (`/proc/self/stat`, in
+/// clock ticks of 1/100 s, Linux's `USER_HZ`).
+fn cpu_time_us() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    fields.iter().sum::<u64>() * 10_000
 }
 
 async fn scenario(server_kind: Server, args: &Args, paced: bool) -> Outcome {
@@ -559,8 +581,8 @@ async fn scenario(server_kind: Server, args: &Args, paced: bool) -> Outcome {
         sockets[u] = Some(ws);
     }
 
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let base_rss_mb = proc_status("VmRSS:") as f64 / 1024.0;
+    let cpu_before = cpu_time_us();
     let origin = Instant::now();
     let runs_total = args.users * args.runs;
     let pace = Pace {
@@ -616,6 +638,7 @@ async fn scenario(server_kind: Server, args: &Args, paced: bool) -> Outcome {
         incomplete: 0,
         peak_rss_mb: 0.0,
         base_rss_mb,
+        cpu_us_per_event: 0.0,
     };
     while let Some(done) = clients.join_next().await {
         let stats = done.unwrap();
@@ -631,6 +654,7 @@ async fn scenario(server_kind: Server, args: &Args, paced: bool) -> Outcome {
         latencies.extend(stats.latencies_us);
     }
     out.seconds = origin.elapsed().as_secs_f64();
+    out.cpu_us_per_event = (cpu_time_us() - cpu_before) as f64 / out.delivered.max(1) as f64;
     out.peak_rss_mb = proc_status("VmHWM:") as f64 / 1024.0;
     latencies.sort_unstable();
     let pick = |q: f64| {
@@ -652,6 +676,51 @@ async fn scenario(server_kind: Server, args: &Args, paced: bool) -> Outcome {
     out
 }
 
+/// The scenarios, each run in a process of its own (so each one's peak RSS is its own).
+fn plan(args: &Args) -> Vec<(Server, bool)> {
+    let mut plan = vec![(Server::Isolate, true)];
+    if args.baseline {
+        plan.push((Server::Bridge, true));
+    }
+    if args.flat_out {
+        plan.push((Server::Isolate, false));
+        if args.baseline {
+            plan.push((Server::Bridge, false));
+        }
+    }
+    plan
+}
+
+fn scenario_flag(server: Server, paced: bool) -> String {
+    format!(
+        "{}-{}",
+        match server {
+            Server::Isolate => "isolate",
+            Server::Bridge => "bridge",
+        },
+        if paced { "paced" } else { "flat-out" }
+    )
+}
+
+/// In a child process: runs one scenario and prints its outcome as one JSON line.
+fn run_child(args: &Args, which: &str) {
+    let Some((server, paced)) = [Server::Isolate, Server::Bridge]
+        .into_iter()
+        .flat_map(|s| [(s, true), (s, false)])
+        .find(|&(s, p)| scenario_flag(s, p) == which)
+    else {
+        eprintln!("unknown scenario {which:?}");
+        std::process::exit(2);
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.workers)
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = runtime.block_on(scenario(server, args, paced));
+    println!("RESULT {}", serde_json::to_string(&outcome).unwrap());
+}
+
 fn main() {
     let args = match Args::parse() {
         Ok(args) => args,
@@ -671,27 +740,30 @@ fn main() {
         );
         std::process::exit(2);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.workers)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut outcomes = Vec::new();
-    runtime.block_on(async {
-        let mut plan = vec![(Server::Isolate, true)];
-        if args.baseline {
-            plan.push((Server::Bridge, true));
-        }
-        if args.flat_out {
-            plan.push((Server::Isolate, false));
-            if args.baseline {
-                plan.push((Server::Bridge, false));
-            }
-        }
-        for (server, paced) in plan {
-            outcomes.push(scenario(server, &args, paced).await);
-        }
-    });
+    if let Some(which) = &args.scenario {
+        run_child(&args, which);
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for (server, paced) in plan(&args) {
+        let child = std::process::Command::new(&exe)
+            .args(std::env::args().skip(1))
+            .args(["--scenario", &scenario_flag(server, paced)])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
+            eprintln!(
+                "scenario {} failed: {}",
+                scenario_flag(server, paced),
+                child.status
+            );
+            std::process::exit(1);
+        };
+        outcomes.push(serde_json::from_str(line).unwrap());
+    }
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
         "\n{} users x {} run(s) x {} events ({} critical per run), {} tokio workers, {cpus} CPUs\n",
@@ -702,12 +774,12 @@ fn main() {
         args.workers
     );
     println!(
-        "| scenario | delivered | events/s | p50 ms | p99 ms | max ms | critical lost | non-critical missed | duplicates | reconnects | peak RSS MB (before) |"
+        "| scenario | delivered | events/s | p50 ms | p99 ms | max ms | critical lost | non-critical missed | duplicates | reconnects | peak RSS MB (at start) | CPU µs/event |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for o in &outcomes {
         println!(
-            "| {} | {}/{}{} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {} | {:.0} ({:.0}) |",
+            "| {} | {}/{}{} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {} | {:.0} ({:.0}) | {:.1} |",
             o.name,
             o.delivered,
             o.expected,
@@ -726,16 +798,18 @@ fn main() {
             o.reconnects,
             o.peak_rss_mb,
             o.base_rss_mb,
+            o.cpu_us_per_event,
         );
     }
     if let [isolate, bridge, ..] = &outcomes[..]
         && args.baseline
     {
         println!(
-            "\npaced, isolate / bridge: p50 {:.2}x, p99 {:.2}x, peak RSS {:.2}x",
+            "\npaced, isolate / bridge: p50 {:.2}x, p99 {:.2}x, peak RSS {:.2}x, CPU per event {:.2}x",
             isolate.p50_us as f64 / bridge.p50_us.max(1) as f64,
             isolate.p99_us as f64 / bridge.p99_us.max(1) as f64,
             isolate.peak_rss_mb / bridge.peak_rss_mb.max(1.0),
+            isolate.cpu_us_per_event / bridge.cpu_us_per_event.max(0.001),
         );
     }
     if outcomes
