@@ -31,7 +31,7 @@ use crate::metrics::{MetricsSnapshot, Outcome};
 
 mod shard;
 
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock, remember_waker};
 use shard::{MapHasher, ShardState, UserEntry, finished, started};
 
 /// One queued run in [`Admission::global`]'s high half.
@@ -105,13 +105,7 @@ impl WaitSlot {
         if state.granted {
             return Poll::Ready(());
         }
-        if !state
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            state.waker = Some(cx.waker().clone());
-        }
+        remember_waker(&mut state.waker, cx);
         Poll::Pending
     }
 
