@@ -430,12 +430,14 @@ impl<V> Admission<V> {
             }
         };
         let was_active = matches!(stage, Stage::Running);
+        // Dropped after the shard's lock is released: it may hold the request's last handles.
+        let mut removed = None;
         {
             let mut state = lock(&self.shard(user).state);
             let shard::ShardState { users, total, .. } = &mut *state;
             if let Some(entry) = users.get_mut(user) {
                 if let Some(index) = entry.position(run) {
-                    entry.runs.swap_remove(index);
+                    removed = Some(entry.runs.swap_remove(index));
                 }
                 let mut holds_user = holds_user;
                 if let Stage::WaitingForUser(slot) = &stage {
@@ -456,6 +458,7 @@ impl<V> Admission<V> {
         for waker in wakers {
             waker.wake();
         }
+        drop(removed);
     }
 
     /// Applies `f` to the value of (`user`, `run`) under its shard's lock (keep `f` short).
