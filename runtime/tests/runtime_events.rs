@@ -227,8 +227,13 @@ async fn without_a_consumer_events_are_counted_and_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sink_gets_every_users_envelopes_in_order() {
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<(String, u64, String)>>);
+    struct Recorder(Mutex<Vec<(String, u64, String)>>, Mutex<Vec<String>>);
     impl EventSink for Recorder {
+        fn run_ended(&self, context: &RequestContext) {
+            let user = context.user_id().as_str().to_owned();
+            self.1.lock().unwrap().push(user);
+        }
+
         fn deliver(&self, envelope: Envelope) -> Result<(), CloseReason> {
             let entry = (
                 envelope.user_id().as_str().to_owned(),
@@ -260,6 +265,13 @@ async fn a_sink_gets_every_users_envelopes_in_order() {
     while let Some(r) = tasks.join_next().await {
         r.unwrap().unwrap();
     }
+    let mut ended = recorder.1.lock().unwrap().clone();
+    ended.sort();
+    assert_eq!(
+        ended,
+        ["alice", "bob", "carol"],
+        "each run's end is reported once"
+    );
     let recorded = recorder.0.lock().unwrap();
     for user in ["alice", "bob", "carol"] {
         let mine: Vec<_> = recorded.iter().filter(|(u, _, _)| u == user).collect();
