@@ -323,20 +323,26 @@ fn report(dir: &Path) {
 }
 
 fn main() {
-    // `ISOLATE_PROFILE_RUNS=N`: only do N runs on one task and exit, for a profiler
-    // (`valgrind --tool=callgrind`) to count instructions per run.
+    // `ISOLATE_PROFILE_RUNS=N`: only do N operations on one task and exit, for a profiler
+    // (`valgrind --tool=callgrind`) to count instructions per operation; `ISOLATE_PROFILE_OP`
+    // picks it: `run` (default), `mutex_hashmap` or `dashmap`.
     if let Some(runs) = std::env::var("ISOLATE_PROFILE_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
     {
+        let name = std::env::var("ISOLATE_PROFILE_OP").unwrap_or_else(|_| "run".into());
+        let op = Op::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(Op::Run, |(op, _)| *op);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let fx = fixture();
-        let elapsed = concurrent(&rt, &fx, Op::Run, 1, runs);
-        eprintln!("{runs} runs in {elapsed:?}");
+        let elapsed = concurrent(&rt, &fx, op, 1, runs);
+        eprintln!("{runs} x {name} in {elapsed:?}");
         return;
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion");

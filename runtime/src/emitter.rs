@@ -126,6 +126,14 @@ impl EventEmitter {
     }
 }
 
+impl Drop for EventEmitter {
+    fn drop(&mut self) {
+        if let Target::Sink(sink) = &self.target {
+            sink.run_ended(&self.context);
+        }
+    }
+}
+
 impl std::fmt::Debug for EventEmitter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let target = match &self.target {

@@ -23,8 +23,9 @@ use crate::error::RunError;
 use crate::events::{Envelope, EventReceiver, EventSink, channel};
 use crate::ids::{RequestId, RunId, ThreadId};
 use crate::metrics::{MetricsSnapshot, Outcome};
-use crate::scope::{CancellationToken, RequestScope};
+use crate::scope::{Cancellation, RequestScope};
 use guard::{Contained, ContainedFuture, RunGuard, panic_message};
+use tokio_util::sync::WaitForCancellationFuture;
 
 /// Runs requests, each in its own [`RequestScope`], enforcing per-user and global concurrency
 /// limits, a per-request timeout, cancellation and panic isolation.
@@ -73,7 +74,7 @@ pub(crate) struct Inner {
 struct RunEntry {
     context: RequestContext,
     accepted: std::time::Instant,
-    token: CancellationToken,
+    cancellation: Arc<Cancellation>,
     executing: bool,
 }
 
@@ -255,7 +256,7 @@ impl Runtime {
         let timeout = inner.config.timeout();
         let user = ctx.user_id().clone();
         let run = ctx.run_id().clone();
-        let token = CancellationToken::new();
+        let cancellation = Arc::new(Cancellation::default());
         let wait = inner.config.overflow() == OverflowPolicy::Wait;
         let stage = inner
             .admission
@@ -265,7 +266,7 @@ impl Runtime {
                 |executing| RunEntry {
                     context: ctx.clone(),
                     accepted,
-                    token: token.clone(),
+                    cancellation: Arc::clone(&cancellation),
                     executing,
                 },
                 wait,
@@ -281,9 +282,12 @@ impl Runtime {
 
         // Created only when the request has to wait (for a slot or in its body), so a request
         // that completes at once never touches the timer.
-        let deadline = || Instant::now() + timeout.saturating_sub(accepted.elapsed());
+        // The clock starts at the first wait: a request can only be interrupted where it waits,
+        // and tokio's clock (which tests may pause) is read only when one is needed.
+        let deadline = || Instant::now() + timeout;
         let mut timer = pin!(None::<Sleep>);
-        let mut cancelled = pin!(token.cancelled());
+        // Also made only when the request has to wait.
+        let mut cancelled = pin!(None);
 
         let mut wait_polls = 0;
         while let Some(Stage::WaitingForUser(slot) | Stage::WaitingForGlobal(slot)) = guard.stage()
@@ -291,13 +295,20 @@ impl Runtime {
             let slot = Arc::clone(slot);
             let granted = poll_fn(|cx| {
                 wait_polls += 1;
-                if token.is_cancelled() {
+                if cancellation.is_cancelled() {
                     return Poll::Ready(Err(RunError::Cancelled));
                 }
                 if slot.poll(cx).is_ready() {
                     return Poll::Ready(Ok(()));
                 }
-                poll_interruptions(cx, cancelled.as_mut(), timer.as_mut(), &deadline, timeout)
+                poll_interruptions(
+                    cx,
+                    &cancellation,
+                    cancelled.as_mut(),
+                    timer.as_mut(),
+                    &deadline,
+                    timeout,
+                )
             })
             .await;
             if let Err(error) = granted {
@@ -314,7 +325,7 @@ impl Runtime {
         // Declared after `guard`: the request's scope and future are gone before it releases
         // the slots.
         let scope = Contained::new(
-            RequestScope::with_parts(emitter, ctx, token.clone()),
+            RequestScope::with_parts(emitter, ctx, Arc::clone(&cancellation)),
             &panics,
         );
         let (Some(scope_ref), Some(f)) = (scope.get(), f.take()) else {
@@ -327,7 +338,7 @@ impl Runtime {
             Ok(future) => {
                 work.start(future);
                 poll_fn(|cx| {
-                    if token.is_cancelled() {
+                    if cancellation.is_cancelled() {
                         return Poll::Ready(Err(RunError::Cancelled));
                     }
                     match work.poll(cx) {
@@ -339,6 +350,7 @@ impl Runtime {
                     }
                     match poll_interruptions(
                         cx,
+                        &cancellation,
                         cancelled.as_mut(),
                         timer.as_mut(),
                         &deadline,
@@ -347,7 +359,7 @@ impl Runtime {
                         Poll::Ready(Err(error)) => {
                             if matches!(error, RunError::TimedOut(_)) {
                                 // Let the request's own code see that it is over.
-                                token.cancel();
+                                cancellation.cancel();
                             }
                             Poll::Ready(Err(error))
                         }
@@ -380,14 +392,14 @@ impl Runtime {
         if user.authority() != self.inner.authority {
             return false;
         }
-        let token = self
+        let cancellation = self
             .inner
             .admission
-            .with(user.user_id(), run, |e| e.token.clone());
-        match token {
-            Some(token) => {
+            .with(user.user_id(), run, |e| Arc::clone(&e.cancellation));
+        match cancellation {
+            Some(cancellation) => {
                 // Cancel outside the registry lock: waking the run must not happen under it.
-                token.cancel();
+                cancellation.cancel();
                 true
             }
             None => false,
@@ -450,7 +462,7 @@ impl Runtime {
     /// [`RunError::Cancelled`].
     pub fn shutdown(&self) {
         for entry in self.inner.admission.shut_down() {
-            entry.token.cancel();
+            entry.cancellation.cancel();
         }
     }
 
@@ -498,14 +510,20 @@ impl std::fmt::Debug for Runtime {
 
 /// Polls what can end a waiting request early: its cancellation, then its deadline (the timer
 /// is created on first need).
-fn poll_interruptions(
+fn poll_interruptions<'c>(
     cx: &mut std::task::Context<'_>,
-    cancelled: std::pin::Pin<&mut tokio_util::sync::WaitForCancellationFuture<'_>>,
+    cancellation: &'c Cancellation,
+    mut cancelled: std::pin::Pin<&mut Option<WaitForCancellationFuture<'c>>>,
     mut timer: std::pin::Pin<&mut Option<Sleep>>,
     deadline: &impl Fn() -> Instant,
     timeout: Duration,
 ) -> Poll<Result<(), RunError>> {
-    if cancelled.poll(cx).is_ready() {
+    if cancelled.is_none() {
+        cancelled.set(Some(cancellation.token().cancelled()));
+    }
+    if let Some(cancelled) = cancelled.as_pin_mut()
+        && cancelled.poll(cx).is_ready()
+    {
         return Poll::Ready(Err(RunError::Cancelled));
     }
     if timer.is_none() {

@@ -1,7 +1,8 @@
 //! [`RequestScope`]: everything one request owns, lent out as `&RequestScope`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst, fence};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use tokio_util::sync::CancellationToken;
 
@@ -9,6 +10,46 @@ use crate::context::RequestContext;
 use crate::emitter::EventEmitter;
 
 type Cleanup = Box<dyn FnOnce() + Send + 'static>;
+
+/// A run's cancellation, shared by its scope and its registry entry. The [`CancellationToken`]
+/// is made only when someone asks for it (the request's code, or the runtime once the request
+/// has to wait): a request that completes at once never pays for one.
+#[derive(Debug, Default)]
+pub(crate) struct Cancellation {
+    requested: AtomicBool,
+    token: OnceLock<CancellationToken>,
+}
+
+impl Cancellation {
+    /// Cancels the run (its token, if made, now; otherwise as soon as it is made).
+    pub(crate) fn cancel(&self) {
+        self.requested.store(true, SeqCst);
+        // Pairs with the fence in `token`: either this sees the token, or `token` sees the flag.
+        fence(SeqCst);
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+    }
+
+    /// Whether the run was cancelled, by the runtime or through its token.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.requested.load(SeqCst)
+            || self
+                .token
+                .get()
+                .is_some_and(CancellationToken::is_cancelled)
+    }
+
+    /// The token, made on first use.
+    pub(crate) fn token(&self) -> &CancellationToken {
+        let token = self.token.get_or_init(CancellationToken::new);
+        fence(SeqCst);
+        if self.requested.load(SeqCst) {
+            token.cancel();
+        }
+        token
+    }
+}
 
 /// One request's scope: its [`RequestContext`], its own [`EventEmitter`], its cancellation token
 /// and its cleanup callbacks.
@@ -62,7 +103,7 @@ type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 pub struct RequestScope {
     context: RequestContext,
     emitter: EventEmitter,
-    cancellation: CancellationToken,
+    cancellation: Arc<Cancellation>,
     cleanups: Mutex<Vec<Cleanup>>,
 }
 
@@ -105,7 +146,7 @@ impl RequestScope {
         Self::with_parts(
             EventEmitter::discarding(context.clone()),
             context,
-            CancellationToken::new(),
+            Arc::default(),
         )
     }
 
@@ -113,7 +154,7 @@ impl RequestScope {
     pub(crate) fn with_parts(
         emitter: EventEmitter,
         context: RequestContext,
-        cancellation: CancellationToken,
+        cancellation: Arc<Cancellation>,
     ) -> Self {
         debug_assert_eq!(emitter.context().request_id(), context.request_id());
         Self {
@@ -138,7 +179,7 @@ impl RequestScope {
     /// the runtime shuts down. Long-running work should observe it (`cancelled().await` or
     /// `is_cancelled()`).
     pub fn cancellation(&self) -> &CancellationToken {
-        &self.cancellation
+        self.cancellation.token()
     }
 
     /// Registers `f` to run once when the request ends, on every exit path (success, error,

@@ -20,3 +20,11 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Keeps `cx`'s waker in `slot` to be woken later, unless the one there already wakes the same
+/// task.
+pub(crate) fn remember_waker(slot: &mut Option<std::task::Waker>, cx: &std::task::Context<'_>) {
+    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        *slot = Some(cx.waker().clone());
+    }
+}

@@ -26,16 +26,16 @@ fn runtime(per_user: usize, global: usize, queue: usize) -> Runtime {
     )
 }
 
-/// Spawns `runs` runs of `user`, each working `work`, recording its start order in `order`.
+/// Spawns runs `runs` of `user`, each working `work`, recording its start order in `order`.
 fn spawn_runs(
     set: &mut JoinSet<Result<(), RunError>>,
     rt: &Runtime,
     user: &'static str,
-    runs: usize,
+    runs: impl IntoIterator<Item = usize>,
     work: Duration,
     order: &Arc<Mutex<Vec<String>>>,
 ) {
-    for r in 0..runs {
+    for r in runs {
         let (rt, order) = (rt.clone(), Arc::clone(order));
         set.spawn(async move {
             rt.run(ctx(user, &format!("run-{r}")), async |_| {
@@ -58,7 +58,7 @@ async fn a_flood_of_one_user_is_bounded_before_the_registry() {
         &mut set,
         &rt,
         "alice",
-        5_000,
+        0..5_000,
         Duration::from_secs(1),
         &order,
     );
@@ -94,7 +94,14 @@ async fn draining_a_queue_wakes_one_waiter_per_slot_in_order() {
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut set = JoinSet::new();
     for r in 0..N {
-        spawn_runs_one(&mut set, &rt, r, &order);
+        spawn_runs(
+            &mut set,
+            &rt,
+            "alice",
+            [r],
+            Duration::from_millis(1),
+            &order,
+        );
         // Queue them one after another so their arrival order is known.
         tokio::task::yield_now().await;
     }
@@ -116,22 +123,6 @@ async fn draining_a_queue_wakes_one_waiter_per_slot_in_order() {
     assert_eq!(rt.occupancy(), Default::default());
 }
 
-fn spawn_runs_one(
-    set: &mut JoinSet<Result<(), RunError>>,
-    rt: &Runtime,
-    r: usize,
-    order: &Arc<Mutex<Vec<String>>>,
-) {
-    let (rt, order) = (rt.clone(), Arc::clone(order));
-    set.spawn(async move {
-        rt.run(ctx("alice", &format!("run-{r}")), async |_| {
-            order.lock().unwrap().push(format!("alice/{r}"));
-            sleep(Duration::from_millis(1)).await;
-        })
-        .await
-    });
-}
-
 /// While alice has a full queue, bob's run starts at once and takes only its own time.
 #[tokio::test(start_paused = true)]
 async fn another_users_latency_is_unaffected_by_a_flood() {
@@ -142,7 +133,7 @@ async fn another_users_latency_is_unaffected_by_a_flood() {
         &mut set,
         &rt,
         "alice",
-        1_000,
+        0..1_000,
         Duration::from_secs(1),
         &order,
     );
@@ -178,7 +169,7 @@ async fn global_slots_go_to_the_oldest_waiter_of_any_user() {
         &mut set,
         &rt,
         "alice",
-        50,
+        0..50,
         Duration::from_millis(100),
         &order,
     );
@@ -214,7 +205,7 @@ async fn waiters_that_leave_do_not_lose_slots() {
         &mut set,
         &rt,
         "alice",
-        4,
+        0..4,
         Duration::from_millis(100),
         &order,
     );

@@ -31,7 +31,7 @@ use crate::metrics::{MetricsSnapshot, Outcome};
 
 mod shard;
 
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock, remember_waker};
 use shard::{MapHasher, ShardState, UserEntry, finished, started};
 
 /// One queued run in [`Admission::global`]'s high half.
@@ -105,13 +105,7 @@ impl WaitSlot {
         if state.granted {
             return Poll::Ready(());
         }
-        if !state
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            state.waker = Some(cx.waker().clone());
-        }
+        remember_waker(&mut state.waker, cx);
         Poll::Pending
     }
 
@@ -126,6 +120,13 @@ impl WaitSlot {
         lock(&self.state).granted
     }
 }
+
+/// A value on cache lines of its own: the global slot word is written by every run on every
+/// core, and must not drag the read-mostly fields next to it (limits, hasher, shard table)
+/// out of the other cores' caches.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Padded<T>(T);
 
 /// One shard, on its own cache lines so that two shards' locks never share one.
 #[derive(Debug)]
@@ -170,8 +171,8 @@ pub struct Admission<V> {
     /// that every decision about a global slot is one read-modify-write of one location: a
     /// release sees every waiter registered before it, a waiter sees every release before it.
     /// The waiter count changes only under `global_queue`'s lock and equals its length then.
-    global: AtomicU64,
-    peak: AtomicUsize,
+    global: Padded<AtomicU64>,
+    peak: Padded<AtomicUsize>,
     global_queue: Mutex<VecDeque<Arc<WaitSlot>>>,
     shut_down: AtomicBool,
     queued: AtomicUsize,
@@ -199,8 +200,8 @@ impl<V> Admission<V> {
             limits,
             hasher: ShardHasher::default(),
             shards,
-            global: AtomicU64::new(0),
-            peak: AtomicUsize::new(0),
+            global: Padded(AtomicU64::new(0)),
+            peak: Padded(AtomicUsize::new(0)),
             global_queue: Mutex::new(VecDeque::new()),
             shut_down: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
@@ -307,7 +308,7 @@ impl<V> Admission<V> {
     /// Takes a free global slot unless runs are queued for one (they come first).
     fn try_take_global(&self) -> bool {
         let limit = self.limits.global as u64;
-        let taken = self.global.fetch_update(SeqCst, SeqCst, |word| {
+        let taken = self.global.0.fetch_update(SeqCst, SeqCst, |word| {
             (word < limit).then_some(word + 1) // no waiter (high half 0) and a free slot
         });
         match taken {
@@ -321,8 +322,8 @@ impl<V> Admission<V> {
 
     fn note_peak(&self, active: u64) {
         let active = active as usize;
-        if active > self.peak.load(SeqCst) {
-            self.peak.fetch_max(active, SeqCst);
+        if active > self.peak.0.load(SeqCst) {
+            self.peak.0.fetch_max(active, SeqCst);
         }
     }
 
@@ -330,7 +331,7 @@ impl<V> Admission<V> {
     fn queue_for_global(&self) -> Stage {
         let limit = self.limits.global as u64;
         let mut queue = lock(&self.global_queue);
-        let previous = self.global.fetch_update(SeqCst, SeqCst, |word| {
+        let previous = self.global.0.fetch_update(SeqCst, SeqCst, |word| {
             Some(if word < limit {
                 word + 1
             } else {
@@ -350,14 +351,14 @@ impl<V> Admission<V> {
     /// Gives a global slot back: to the oldest global waiter if there is one (waking it), else
     /// to the pool.
     fn release_global(&self) -> Option<Waker> {
-        let previous = self.global.fetch_sub(1, SeqCst);
+        let previous = self.global.0.fetch_sub(1, SeqCst);
         if previous < WAITER {
             return None; // nobody queued when the slot came back
         }
         let limit = self.limits.global as u64;
         let queue = lock(&self.global_queue);
         // Hand the slot over: one more active, one fewer waiter, in one step.
-        let handed = self.global.fetch_update(SeqCst, SeqCst, |word| {
+        let handed = self.global.0.fetch_update(SeqCst, SeqCst, |word| {
             (word >= WAITER && word & ACTIVE_MASK < limit).then(|| word + 1 - WAITER)
         });
         let mut queue = queue;
@@ -428,7 +429,7 @@ impl<V> Admission<V> {
                 let before = queue.len();
                 queue.retain(|s| !Arc::ptr_eq(s, slot));
                 if queue.len() < before {
-                    self.global.fetch_sub(WAITER, SeqCst);
+                    self.global.0.fetch_sub(WAITER, SeqCst);
                     (true, false)
                 } else {
                     (true, true) // granted meanwhile: the slot is ours to give back
@@ -436,12 +437,14 @@ impl<V> Admission<V> {
             }
         };
         let was_active = matches!(stage, Stage::Running);
+        // Dropped after the shard's lock is released: it may hold the request's last handles.
+        let mut removed = None;
         {
             let mut state = lock(&self.shard(user).state);
             let shard::ShardState { users, total, .. } = &mut *state;
             if let Some(entry) = users.get_mut(user) {
                 if let Some(index) = entry.position(run) {
-                    entry.runs.swap_remove(index);
+                    removed = Some(entry.runs.swap_remove(index));
                 }
                 let mut holds_user = holds_user;
                 if let Stage::WaitingForUser(slot) = &stage {
@@ -462,6 +465,7 @@ impl<V> Admission<V> {
         for waker in wakers {
             waker.wake();
         }
+        drop(removed);
     }
 
     /// Applies `f` to the value of (`user`, `run`) under its shard's lock (keep `f` short).
@@ -521,12 +525,12 @@ impl<V> Admission<V> {
     /// Runs queued for a per-user or the global slot.
     pub fn waiting(&self) -> usize {
         self.sum(|s| s.users.values().map(|u| u.queue.len()).sum::<usize>())
-            + (self.global.load(SeqCst) >> 32) as usize
+            + (self.global.0.load(SeqCst) >> 32) as usize
     }
 
     /// Global slots held.
     pub fn active(&self) -> usize {
-        (self.global.load(SeqCst) & ACTIVE_MASK) as usize
+        (self.global.0.load(SeqCst) & ACTIVE_MASK) as usize
     }
 
     /// Per-user slots `user` holds.
@@ -552,8 +556,8 @@ impl<V> Admission<V> {
             sum.panicked += t.panicked;
             sum.contained_panics += t.contained_panics;
         }
-        sum.active = self.global.load(SeqCst) & ACTIVE_MASK;
-        sum.peak_concurrency = self.peak.load(SeqCst) as u64;
+        sum.active = self.global.0.load(SeqCst) & ACTIVE_MASK;
+        sum.peak_concurrency = self.peak.0.load(SeqCst) as u64;
         sum.queued = self.queued.load(SeqCst) as u64;
         sum.wait_polls = self.wait_polls.load(SeqCst) as u64;
         sum

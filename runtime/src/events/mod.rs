@@ -218,6 +218,13 @@ pub trait EventSink: Send + Sync {
     /// The [`CloseReason`] if this sink no longer accepts the run's events; the request's
     /// `emit` then reports [`EmitError::Closed`](crate::EmitError::Closed).
     fn deliver(&self, envelope: Envelope) -> Result<(), CloseReason>;
+
+    /// Called once when the run whose envelopes this sink received ends, however it ends
+    /// (after its last envelope). A hub can start the clock on the run's replay buffer here.
+    /// Must not block. The default does nothing.
+    fn run_ended(&self, context: &RequestContext) {
+        let _ = context;
+    }
 }
 
 impl EventSink for EventSender<Envelope> {

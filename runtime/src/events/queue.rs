@@ -18,7 +18,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
-use crate::sync::{Mutex, lock};
+use crate::sync::{Mutex, lock, remember_waker};
 
 /// Something with a delivery class: critical items are never dropped silently.
 pub trait Classified {
@@ -271,9 +271,15 @@ impl<T> Drop for EventSender<T> {
 
 impl<T> std::fmt::Debug for EventSender<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = lock(&self.shared.state);
-        f.debug_struct("EventSender")
-            .field("capacity", &self.shared.capacity)
+        self.shared.debug("EventSender", f)
+    }
+}
+
+impl<T> Shared<T> {
+    fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct(name)
+            .field("capacity", &self.capacity)
             .field("queued", &state.items.len())
             .field("dropped", &state.dropped_total)
             .field("closed", &state.closed)
@@ -296,13 +302,7 @@ impl<T> EventReceiver<T> {
                 Some(delivery) => Poll::Ready(Some(delivery)),
                 None if state.closed.is_some() => Poll::Ready(None),
                 None => {
-                    if !state
-                        .waker
-                        .as_ref()
-                        .is_some_and(|w| w.will_wake(cx.waker()))
-                    {
-                        state.waker = Some(cx.waker().clone());
-                    }
+                    remember_waker(&mut state.waker, cx);
                     Poll::Pending
                 }
             }
@@ -370,13 +370,7 @@ impl<T> Drop for EventReceiver<T> {
 
 impl<T> std::fmt::Debug for EventReceiver<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = lock(&self.shared.state);
-        f.debug_struct("EventReceiver")
-            .field("capacity", &self.shared.capacity)
-            .field("queued", &state.items.len())
-            .field("dropped", &state.dropped_total)
-            .field("closed", &state.closed)
-            .finish()
+        self.shared.debug("EventReceiver", f)
     }
 }
 

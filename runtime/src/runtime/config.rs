@@ -78,7 +78,10 @@ impl RuntimeConfig {
         self.overflow
     }
 
-    /// Per-request timeout, including any wait for a slot (default 30 s).
+    /// Per-request timeout, including any wait for a slot (default 30 s). It is measured on
+    /// tokio's clock from the request's first wait (for a slot, or in its body): a request is
+    /// only ever interrupted where it waits, so one that finishes without waiting never reads
+    /// the clock.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
