@@ -737,3 +737,41 @@ async fn a_flood_without_a_reader_stays_bounded() {
         .count() as u64;
     assert_eq!(events + missed, SENT);
 }
+
+/// An application that keeps a clone of a run's sink after the run cannot keep the run live:
+/// the run ends in the hub when its emitter goes, its buffer is freed after the retention,
+/// and the user's runs do not fill up with leaked ones.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_leaked_sink_does_not_keep_its_run_alive() {
+    let runtime = support::default_runtime();
+    let hub = hub(config()
+        .retention(Duration::from_secs(10))
+        .max_runs_per_user(2)
+        .build()
+        .unwrap());
+    let alice = user("alice");
+    let mut leaked = Vec::new();
+    for run in ["run-1", "run-2", "run-3"] {
+        let sink = hub.open_run(&ctx("alice", run)).unwrap();
+        runtime
+            .run_with_sink(
+                ctx("alice", run),
+                sink.clone() as Arc<dyn EventSink>,
+                async |scope| scope.emitter().emit(milestone("x")).unwrap(),
+            )
+            .await
+            .unwrap();
+        leaked.push(sink); // never finished, never dropped
+    }
+    let stats = hub.user_stats(&alice).unwrap();
+    assert_eq!(stats.runs.len(), 2, "the oldest ended run made room");
+    assert!(stats.runs.iter().all(|r| !r.live));
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!(hub.user_stats(&alice), None, "freed after the retention");
+    // Telling the hub afterwards is harmless.
+    for sink in &leaked {
+        sink.finish(RunOutcome::Completed);
+    }
+    drop(leaked);
+    assert_eq!(hub.stats().users, 0);
+}

@@ -482,31 +482,47 @@ impl EventSink for LocalRunSink {
         });
         delivered.unwrap_or(Err(CloseReason::Finished))
     }
-}
 
-impl RunSink for LocalRunSink {
-    fn finish(&self, outcome: RunOutcome) {
-        if self.finished.swap(true, Relaxed) {
+    /// The run's emitter is gone: no more events can come, so the retention clock starts now,
+    /// even if someone keeps a clone of this sink. Its connections hear how it ended when
+    /// [`finish`](RunSink::finish) is called (or the sink is dropped).
+    fn run_ended(&self, context: &RequestContext) {
+        if context.user_id() != &self.user || context.run_id() != &self.run {
             return;
         }
         let hub = &*self.hub;
-        hub.with_buffer(&self.user, &self.run, self.incarnation, |entry, run| {
-            if let Some(buffer) = entry.runs.get_mut(run) {
-                buffer.end = Some(Ended {
-                    at: Instant::now(),
-                    outcome,
-                });
-                let push = buffer.ended_push(run, outcome);
-                entry.fan_out(&push, &hub.counters);
-            }
-        });
+        let started_clock = hub.with_buffer(
+            &self.user,
+            &self.run,
+            self.incarnation,
+            |entry, run| match entry.runs.get_mut(run) {
+                Some(buffer) if buffer.end.is_none() => {
+                    buffer.end = Some(Ended {
+                        at: Instant::now(),
+                        outcome: None,
+                    });
+                    true
+                }
+                _ => false,
+            },
+        );
+        if started_clock == Some(true) {
+            self.schedule_expiry();
+        }
+    }
+}
+
+impl LocalRunSink {
+    /// Starts the retention clock of this run's buffer (at most once) and frees it when it
+    /// has run out: by a timer task when a tokio runtime is running; otherwise the user's next
+    /// subscription or run, or `sweep`, frees it.
+    fn schedule_expiry(&self) {
+        let hub = &*self.hub;
         let retention = hub.config.retention();
         if retention.is_zero() {
             hub.expire_run(&self.user, &self.run, self.incarnation);
             return;
         }
-        // Free the buffer when its retention has passed. Without a tokio runtime here, the
-        // user's next subscription or run (or `sweep`) frees it.
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let hub = Arc::downgrade(&self.hub);
             let (user, run, incarnation) = (self.user.clone(), self.run.clone(), self.incarnation);
@@ -516,6 +532,33 @@ impl RunSink for LocalRunSink {
                     hub.expire_run(&user, &run, incarnation);
                 }
             });
+        }
+    }
+}
+
+impl RunSink for LocalRunSink {
+    fn finish(&self, outcome: RunOutcome) {
+        if self.finished.swap(true, Relaxed) {
+            return;
+        }
+        let hub = &*self.hub;
+        let started_clock =
+            hub.with_buffer(&self.user, &self.run, self.incarnation, |entry, run| {
+                let Some(buffer) = entry.runs.get_mut(run) else {
+                    return false;
+                };
+                let first_end = buffer.end.is_none();
+                let at = buffer.end.map_or_else(Instant::now, |end| end.at);
+                buffer.end = Some(Ended {
+                    at,
+                    outcome: Some(outcome),
+                });
+                let push = buffer.ended_push(run, outcome);
+                entry.fan_out(&push, &hub.counters);
+                first_end
+            });
+        if started_clock == Some(true) {
+            self.schedule_expiry();
         }
     }
 }

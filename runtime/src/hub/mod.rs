@@ -87,7 +87,9 @@ use crate::{Envelope, Runtime};
 pub trait Hub: Send + Sync + 'static {
     /// Opens `ctx`'s run and returns the sink its events go to (give it to
     /// [`Runtime::run_with_sink`](crate::Runtime::run_with_sink), or use [`OpenRun`]). The run
-    /// is live until [`RunSink::finish`] is called or the last clone of the sink is dropped.
+    /// is live until its emitter goes ([`EventSink::run_ended`]), [`RunSink::finish`] is called
+    /// or the last clone of the sink is dropped, whichever comes first: a clone kept by the
+    /// application cannot keep it live.
     ///
     /// # Errors
     /// [`HubError::NotAuthenticated`] for a user this hub's authority did not vouch for,
@@ -114,6 +116,6 @@ pub trait Hub: Send + Sync + 'static {
 pub trait RunSink: EventSink {
     /// Records that the run ended with `outcome` after its last event; connections get
     /// [`Push::RunEnded`]. Later calls are ignored. Dropping the last clone of the sink without
-    /// calling it ends the run with [`RunOutcome::Unknown`].
+    /// calling it reports [`RunOutcome::Unknown`].
     fn finish(&self, outcome: RunOutcome);
 }

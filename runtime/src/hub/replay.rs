@@ -18,10 +18,12 @@ pub(super) struct RunBuffer {
     pub(super) end: Option<Ended>,
 }
 
+/// The run is over: its emitter is gone (the retention clock runs from `at`), and once the
+/// hub has been told how it ended, `outcome` is set and its users' connections were told.
 #[derive(Clone, Copy)]
 pub(super) struct Ended {
     pub(super) at: Instant,
-    pub(super) outcome: RunOutcome,
+    pub(super) outcome: Option<RunOutcome>,
 }
 
 /// What a resume point gets: the gap it cannot have (if any), the frames after it, and the
@@ -82,8 +84,8 @@ impl RunBuffer {
         }
         let skip = usize::try_from(last_seq.saturating_sub(first - 1)).unwrap_or(usize::MAX);
         pushes.extend(self.frames.iter().skip(skip).cloned().map(Push::Event));
-        if let Some(end) = self.end {
-            pushes.push(self.ended_push(run_id, end.outcome));
+        if let Some(outcome) = self.end.and_then(|end| end.outcome) {
+            pushes.push(self.ended_push(run_id, outcome));
         }
         Replay { pushes }
     }
@@ -148,7 +150,15 @@ mod tests {
         assert!(seqs(&buffer.replay_after(&run, 6)).is_empty());
         buffer.end = Some(Ended {
             at: Instant::now(),
-            outcome: RunOutcome::Completed,
+            outcome: None,
+        });
+        assert!(
+            seqs(&buffer.replay_after(&run, 6)).is_empty(),
+            "not announced yet"
+        );
+        buffer.end = Some(Ended {
+            at: Instant::now(),
+            outcome: Some(RunOutcome::Completed),
         });
         assert_eq!(seqs(&buffer.replay_after(&run, 6)), ["end 6"]);
         assert_eq!(seqs(&buffer.replay_after(&run, 5)), ["6", "end 6"]);
