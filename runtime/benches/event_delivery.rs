@@ -8,6 +8,10 @@
 //! cargo bench -p isolate --bench event_delivery -- --users 1000 --runs 1 --events 100 --rate 10000
 //! ```
 //!
+//! Other options: `--critical-every K` (every K-th event and the last are critical; 4),
+//! `--workers N` (2), `--replay N` (events kept per run for reconnects; the hub's 256),
+//! `--no-baseline`, `--no-flat-out`.
+//!
 //! Every scenario runs twice in the same process: through `isolate` (layer, runtime, hub,
 //! bounded queues, replay, sanitiser), and through a baseline "singleton bridge" (one global
 //! map of user -> unbounded channels, no runtime, no bounds: the design `isolate` replaces).
@@ -57,6 +61,8 @@ struct Args {
     workers: usize,
     baseline: bool,
     flat_out: bool,
+    /// Events kept per run for reconnects (the hub's `replay_capacity`).
+    replay: usize,
     /// Set in the child processes: the one scenario to run.
     scenario: Option<String>,
 }
@@ -72,6 +78,7 @@ impl Args {
             workers: 2,
             baseline: true,
             flat_out: true,
+            replay: HubConfig::default().replay_capacity(),
             scenario: None,
         };
         let mut it = std::env::args().skip(1);
@@ -91,6 +98,7 @@ impl Args {
                 "--no-baseline" => args.baseline = false,
                 "--no-flat-out" => args.flat_out = false,
                 "--scenario" => args.scenario = it.next(),
+                "--replay" => args.replay = (value("--replay")? as usize).max(1),
                 // What `cargo bench` passes to every bench target.
                 "--bench" => {}
                 other => return Err(format!("unknown argument {other:?}")),
@@ -173,6 +181,7 @@ async fn start_isolate(args: &Args) -> IsolateServer {
     let hub = LocalHub::new(
         HubConfig::builder()
             .max_users(args.users * 2)
+            .replay_capacity(args.replay)
             .build()
             .unwrap(),
         &authority,
@@ -668,8 +677,8 @@ async fn scenario(server_kind: Server, args: &Args, paced: bool) -> Outcome {
     if let Some(server) = &isolate {
         let stats = server.hub.stats();
         eprintln!(
-            "  hub: {} events, {} queued, {} dropped for slow connections, {} connections closed for falling behind",
-            stats.events, stats.queued, stats.dropped, stats.kicked
+            "  hub: {} events, {} queued, {} dropped for slow connections, {} connections closed for falling behind, {} kept for replay",
+            stats.events, stats.queued, stats.dropped, stats.kicked, stats.retained_events
         );
     }
     task.abort();
