@@ -448,3 +448,34 @@ async fn bad_run_requests_are_refused_with_a_reason() {
         assert!(reply.headers.contains_key("x-request-id"));
     }
 }
+
+/// Frames larger than what the server accepts from clients (4 KiB) still go out whole: the
+/// limit is on incoming messages only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_events_reach_the_client_whole() {
+    let mut opts = options();
+    opts.hub = isolate::hub::HubConfig::builder()
+        .sanitizer(
+            isolate::hub::Sanitizer::builder()
+                .max_string_chars(4000)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let server = start(opts).await;
+    let token = server.token("alice");
+    let mut ws = connect(server.addr, &token, "").await;
+    let prompt = "€".repeat(2000); // 6,000 bytes of UTF-8
+    let run = start_run(
+        server.addr,
+        &token,
+        &json!({ "prompt": prompt, "tools": 1 }),
+    )
+    .await;
+    let got = read_until_ended(&mut ws, 1).await;
+    let started = &got.run(&run)[0];
+    assert_eq!(started.kind, "agent_started");
+    assert!(started.text.len() > 6000);
+    assert!(started.text.contains(&prompt));
+    assert_eq!(got.ended[&run].1, "completed");
+}
