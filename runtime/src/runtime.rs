@@ -249,6 +249,8 @@ impl Runtime {
         // its contained panics here, and the guard reads the total when it records the outcome.
         let panics = AtomicU64::new(0);
         let mut f = Contained::new(f, &panics);
+        // A sink's `run_ended` runs when the emitter drops, also on the early returns below.
+        let mut emitter = Contained::new(emitter, &panics);
         if ctx.user().authority() != inner.authority {
             return Err(RunError::NotAuthenticated);
         }
@@ -280,9 +282,8 @@ impl Runtime {
             })?;
         let mut guard = RunGuard::new(inner, user, run, stage, &panics);
 
-        // Created only when the request has to wait (for a slot or in its body), so a request
-        // that completes at once never touches the timer.
-        // The clock starts at the first wait: a request can only be interrupted where it waits,
+        // Made only when the request has to wait (for a slot or in its body), so a request that
+        // completes at once never touches the timer. The clock starts at the first wait: a request can only be interrupted where it waits,
         // and tokio's clock (which tests may pause) is read only when one is needed.
         let mut interruptions = Interruptions {
             cancellation: &cancellation,
@@ -318,6 +319,9 @@ impl Runtime {
 
         // Declared after `guard`: the request's scope and future are gone before it releases
         // the slots.
+        let Some(emitter) = emitter.take() else {
+            return Err(RunError::Cancelled); // unreachable: taken only here
+        };
         let scope = Contained::new(
             RequestScope::with_parts(emitter, ctx, Arc::clone(&cancellation)),
             &panics,
