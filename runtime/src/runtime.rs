@@ -5,7 +5,7 @@ mod guard;
 
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::Poll;
@@ -249,6 +249,8 @@ impl Runtime {
         // its contained panics here, and the guard reads the total when it records the outcome.
         let panics = AtomicU64::new(0);
         let mut f = Contained::new(f, &panics);
+        // A sink's `run_ended` runs when the emitter drops, also on the early returns below.
+        let mut emitter = Contained::new(emitter, &panics);
         if ctx.user().authority() != inner.authority {
             return Err(RunError::NotAuthenticated);
         }
@@ -280,15 +282,15 @@ impl Runtime {
             })?;
         let mut guard = RunGuard::new(inner, user, run, stage, &panics);
 
-        // Created only when the request has to wait (for a slot or in its body), so a request
-        // that completes at once never touches the timer.
-        // The clock starts at the first wait: a request can only be interrupted where it waits,
+        // Made only when the request has to wait (for a slot or in its body), so a request that
+        // completes at once never touches the timer. The clock starts at the first wait: a request can only be interrupted where it waits,
         // and tokio's clock (which tests may pause) is read only when one is needed.
-        let deadline = || Instant::now() + timeout;
-        let mut timer = pin!(None::<Sleep>);
-        // Also made only when the request has to wait.
-        let mut cancelled = pin!(None);
-
+        let mut interruptions = Interruptions {
+            cancellation: &cancellation,
+            cancelled: pin!(None),
+            timer: pin!(None),
+            timeout,
+        };
         let mut wait_polls = 0;
         while let Some(Stage::WaitingForUser(slot) | Stage::WaitingForGlobal(slot)) = guard.stage()
         {
@@ -301,14 +303,7 @@ impl Runtime {
                 if slot.poll(cx).is_ready() {
                     return Poll::Ready(Ok(()));
                 }
-                poll_interruptions(
-                    cx,
-                    &cancellation,
-                    cancelled.as_mut(),
-                    timer.as_mut(),
-                    &deadline,
-                    timeout,
-                )
+                interruptions.poll(cx)
             })
             .await;
             if let Err(error) = granted {
@@ -324,6 +319,9 @@ impl Runtime {
 
         // Declared after `guard`: the request's scope and future are gone before it releases
         // the slots.
+        let Some(emitter) = emitter.take() else {
+            return Err(RunError::Cancelled); // unreachable: taken only here
+        };
         let scope = Contained::new(
             RequestScope::with_parts(emitter, ctx, Arc::clone(&cancellation)),
             &panics,
@@ -348,14 +346,7 @@ impl Runtime {
                         }
                         Poll::Pending => {}
                     }
-                    match poll_interruptions(
-                        cx,
-                        &cancellation,
-                        cancelled.as_mut(),
-                        timer.as_mut(),
-                        &deadline,
-                        timeout,
-                    ) {
+                    match interruptions.poll(cx) {
                         Poll::Ready(Err(error)) => {
                             if matches!(error, RunError::TimedOut(_)) {
                                 // Let the request's own code see that it is over.
@@ -508,33 +499,37 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// Polls what can end a waiting request early: its cancellation, then its deadline (the timer
-/// is created on first need).
-fn poll_interruptions<'c>(
-    cx: &mut std::task::Context<'_>,
+/// What can end a waiting request early: its cancellation, then its deadline. The
+/// cancellation future and the timer are made on first need.
+struct Interruptions<'c, 'p> {
     cancellation: &'c Cancellation,
-    mut cancelled: std::pin::Pin<&mut Option<WaitForCancellationFuture<'c>>>,
-    mut timer: std::pin::Pin<&mut Option<Sleep>>,
-    deadline: &impl Fn() -> Instant,
+    cancelled: Pin<&'p mut Option<WaitForCancellationFuture<'c>>>,
+    timer: Pin<&'p mut Option<Sleep>>,
     timeout: Duration,
-) -> Poll<Result<(), RunError>> {
-    if cancelled.is_none() {
-        cancelled.set(Some(cancellation.token().cancelled()));
+}
+
+impl Interruptions<'_, '_> {
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), RunError>> {
+        if self.cancelled.is_none() {
+            self.cancelled
+                .set(Some(self.cancellation.token().cancelled()));
+        }
+        if let Some(cancelled) = self.cancelled.as_mut().as_pin_mut()
+            && cancelled.poll(cx).is_ready()
+        {
+            return Poll::Ready(Err(RunError::Cancelled));
+        }
+        if self.timer.is_none() {
+            self.timer
+                .set(Some(sleep_until(Instant::now() + self.timeout)));
+        }
+        if let Some(sleep) = self.timer.as_mut().as_pin_mut()
+            && sleep.poll(cx).is_ready()
+        {
+            return Poll::Ready(Err(RunError::TimedOut(self.timeout)));
+        }
+        Poll::Pending
     }
-    if let Some(cancelled) = cancelled.as_pin_mut()
-        && cancelled.poll(cx).is_ready()
-    {
-        return Poll::Ready(Err(RunError::Cancelled));
-    }
-    if timer.is_none() {
-        timer.set(Some(sleep_until(deadline())));
-    }
-    if let Some(sleep) = timer.as_pin_mut()
-        && sleep.poll(cx).is_ready()
-    {
-        return Poll::Ready(Err(RunError::TimedOut(timeout)));
-    }
-    Poll::Pending
 }
 
 fn panicked(payload: Box<dyn std::any::Any + Send>, panics: &AtomicU64) -> RunError {

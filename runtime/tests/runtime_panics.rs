@@ -259,3 +259,45 @@ async fn odd_payloads_and_panicking_sinks_are_contained() {
     assert_eq!(rt.metrics().panicked, 2);
     assert_clean(&rt);
 }
+
+/// A sink whose end-of-run hook panics, for a run that completes and for one refused before it
+/// starts: the completed run keeps its result, the refused one its error.
+#[tokio::test(start_paused = true)]
+async fn a_sink_panicking_at_the_end_of_a_run_is_contained() {
+    struct EndsBadly;
+    impl EventSink for EndsBadly {
+        fn deliver(&self, _: Envelope) -> Result<(), CloseReason> {
+            Ok(())
+        }
+        fn run_ended(&self, _: &isolate::RequestContext) {
+            panic!("hub exploded")
+        }
+    }
+    let rt = runtime();
+    let r = rt.clone();
+    let result = spawned(async move {
+        r.run_with_sink(ctx("alice", "run-1"), Arc::new(EndsBadly), async |scope| {
+            scope.emitter().emit(milestone("done")).unwrap()
+        })
+        .await
+    })
+    .await;
+    assert_eq!(result, Ok(1));
+    assert_eq!(counts(rt.metrics()), [1, 0, 0, 0, 0, 1]);
+    let r = rt.clone();
+    let foreign = isolate::Authority::new().vouch(isolate::UserId::new("alice").unwrap());
+    let refused = spawned(async move {
+        let ctx = isolate::RequestContext::builder(
+            foreign,
+            isolate::ThreadId::new("thread-1").unwrap(),
+            support::run("run-2"),
+        )
+        .build()
+        .unwrap();
+        r.run_with_sink(ctx, Arc::new(EndsBadly), async |_| ())
+            .await
+    })
+    .await;
+    assert_eq!(refused, Err(RunError::NotAuthenticated));
+    assert_clean(&rt);
+}

@@ -17,7 +17,7 @@
 //! or queued, and afterwards only for its counters, at most [`Limits::max_tracked_users`] in
 //! all, least recently seen forgotten first: the maps never grow with users that have gone idle.
 //! This module is tokio-free and uses the
-//! [`sync`](crate::sync) shim, so `tests/loom_core.rs` model-checks it.
+//! `sync` shim, so `tests/loom_core.rs` model-checks it.
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;

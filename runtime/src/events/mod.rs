@@ -28,6 +28,29 @@
 //! # assert!(AgentEvent::ToolExecuting { tool: "search".into() }.critical());
 //! ```
 
+//! # Slow consumers
+//!
+//! [`channel`] gives an [`EventSender`] and an [`EventReceiver`] sharing a queue of at most
+//! `capacity` items. Sending never waits. When the queue is full:
+//!
+//! - a **non-critical** item is dropped and counted; the receiver is told how many it missed
+//!   ([`Delivery::Missed`]) at the place in the stream where they were lost;
+//! - a **critical** item takes the place of the oldest queued non-critical item (which is then
+//!   counted as missed, in its own place); if every queued item is critical, the queue is
+//!   closed with [`CloseReason::Overflow`]: the receiver gets what was queued, then the end of
+//!   the stream with that reason. A critical item is never dropped silently.
+//!
+//! # Building a hub on this
+//!
+//! Per-user delivery to many connections: implement [`EventSink`]
+//! and run requests with [`Runtime::run_with_sink`](crate::Runtime::run_with_sink). Route each
+//! envelope by [`Envelope::user_id`] (stamped by the runtime, so a request cannot address
+//! another user), keep a replay buffer per run keyed by [`Envelope::run_id`] and
+//! [`Envelope::seq`], and give each connection its own [`channel`] of `Arc<Envelope>` (or of
+//! serialised frames implementing [`Classified`]): it applies the same drop-or-close policy
+//! per connection, and [`CloseReason::Overflow`] tells the writer to close the socket with a
+//! reason. [`EventSink::run_ended`] says when a run's buffer may start to expire.
+
 mod queue;
 
 use std::any::Any;

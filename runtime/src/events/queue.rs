@@ -104,7 +104,7 @@ struct Shared<T> {
 }
 
 /// A bounded queue of `capacity` items (at least 1) with the delivery policy of the
-/// [module docs](self).
+/// [policy](crate::events#slow-consumers).
 ///
 /// ```
 /// use isolate::events::{channel, Classified, CloseReason, Delivery, Sent};
@@ -157,7 +157,7 @@ pub struct EventSender<T> {
 }
 
 impl<T: Classified> EventSender<T> {
-    /// Queues `item` without ever waiting (see the [module docs](self) for a full queue).
+    /// Queues `item` without ever waiting (see the [policy](crate::events#slow-consumers) for a full queue).
     ///
     /// # Errors
     /// The queue's [`CloseReason`] if it is closed (receiver gone, or closed by an overflow,
