@@ -194,7 +194,8 @@ async fn two_users_in_headless_chromium_each_see_only_their_own_events() {
         return;
     };
     let mut opts = server::options();
-    opts.agent.tool_delay_ms = 40;
+    // Slow enough tool calls that alice's page is disconnected in the middle of her run.
+    opts.agent.tool_delay_ms = 200;
     let server = server::start(opts).await;
     let out = output_dir();
     let profile = out.join(format!("profile-{}", uuid::Uuid::new_v4().simple()));
@@ -238,6 +239,22 @@ async fn two_users_in_headless_chromium_each_see_only_their_own_events() {
             .await;
         runs.push(run.as_str().expect("a run id").to_owned());
     }
+    // Alice's page loses its connection in the middle of her run; it reconnects with
+    // `last_seq` and shows the rest, each event once.
+    cdp.wait_for(
+        &pages[0],
+        "document.querySelectorAll('li.event').length >= 3",
+    )
+    .await;
+    let shown_at_close = cdp
+        .eval(
+            &pages[0],
+            "window.isolateDemo.state.ws.close(); document.querySelectorAll('li.event').length",
+        )
+        .await;
+    shout(&format!(
+        "browser test: alice's page dropped its connection after {shown_at_close} of 9 events"
+    ));
     for (page, run) in pages.iter().zip(&runs) {
         cdp.wait_for(
             page,
@@ -245,6 +262,11 @@ async fn two_users_in_headless_chromium_each_see_only_their_own_events() {
         )
         .await;
     }
+    cdp.wait_for(
+        &pages[0],
+        "document.getElementById('status').dataset.state === 'connected'",
+    )
+    .await;
 
     for (i, user) in users.iter().enumerate() {
         let page = &pages[i];
