@@ -15,6 +15,20 @@ use support::{collect, ctx, milestone, progress, text};
 
 fn assert_send_sync<T: Send + Sync>() {}
 
+/// Events per user in the concurrent tests (fewer under Miri, which interprets every step).
+const EVENTS: usize = if cfg!(miri) { 10 } else { 100 };
+
+/// Real time runs these tests; under Miri it passes a hundred times slower than the default
+/// 30 s timeout assumes.
+fn patient_runtime() -> Runtime {
+    support::runtime(
+        RuntimeConfig::builder()
+            .timeout(std::time::Duration::from_secs(3600))
+            .build()
+            .unwrap(),
+    )
+}
+
 fn runtime_with_capacity(capacity: usize) -> Runtime {
     support::runtime(
         RuntimeConfig::builder()
@@ -245,13 +259,13 @@ async fn a_sink_gets_every_users_envelopes_in_order() {
         }
     }
     let recorder = Arc::new(Recorder::default());
-    let rt = support::default_runtime();
+    let rt = patient_runtime();
     let mut tasks = tokio::task::JoinSet::new();
     for user in ["alice", "bob", "carol"] {
         let (rt, sink) = (rt.clone(), Arc::clone(&recorder) as Arc<dyn EventSink>);
         tasks.spawn(async move {
             rt.run_with_sink(ctx(user, "run-1"), sink, async |scope| {
-                for i in 0..100 {
+                for i in 0..EVENTS {
                     scope
                         .emitter()
                         .emit(progress(format!("{user}-{i}")))
@@ -275,7 +289,7 @@ async fn a_sink_gets_every_users_envelopes_in_order() {
     let recorded = recorder.0.lock().unwrap();
     for user in ["alice", "bob", "carol"] {
         let mine: Vec<_> = recorded.iter().filter(|(u, _, _)| u == user).collect();
-        assert_eq!(mine.len(), 100);
+        assert_eq!(mine.len(), EVENTS);
         for (i, (_, seq, text)) in mine.iter().enumerate() {
             assert_eq!(*seq, i as u64 + 1);
             assert_eq!(*text, format!("{user}-{i}"));
@@ -286,13 +300,13 @@ async fn a_sink_gets_every_users_envelopes_in_order() {
 /// Three users stream concurrently through their own queues: each receives only its own events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamed_events_never_cross_users() {
-    let rt = support::default_runtime();
+    let rt = patient_runtime();
     let mut tasks = tokio::task::JoinSet::new();
     for user in ["alice", "bob", "carol"] {
         let rt = rt.clone();
         tasks.spawn(async move {
             let (mut rx, run) = rt.run_streaming(ctx(user, "run-1"), async |scope| {
-                for i in 0..100 {
+                for i in 0..EVENTS {
                     scope
                         .emitter()
                         .emit(progress(format!("{user}-{i}")))
@@ -307,7 +321,7 @@ async fn streamed_events_never_cross_users() {
     }
     while let Some(joined) = tasks.join_next().await {
         let (user, events, missed) = joined.unwrap();
-        assert_eq!((events.len(), missed), (100, 0));
+        assert_eq!((events.len(), missed), (EVENTS, 0));
         for (n, e) in events.iter().enumerate() {
             assert_eq!(e.user_id().as_str(), user);
             assert_eq!(text(e), format!("{user}-{n}"));
