@@ -11,15 +11,26 @@ use syn::{DeriveInput, parse_macro_input};
 mod allow;
 mod entry;
 mod frozen;
+mod frozen_check;
 mod scoped;
 mod types;
 
 /// Implements `isolate::Frozen` after checking that every field is `Frozen`.
 ///
-/// A field that is not gets a compile error on its type, with a message that says to make
-/// the state per-request instead. Fields whose type uses a generic parameter become
-/// `where Field<T>: Frozen` bounds; all other fields are asserted where the type is defined.
-/// Unions are rejected. The generated impl is `unsafe impl`, justified by those checks.
+/// A field that is not gets a compile error on its type, with a message that says why
+/// (interior mutability, a request's identity, a trait object without the `Frozen`
+/// supertrait, a type without the derive) and what to do instead. Fields whose type uses a
+/// generic parameter become `where Field<T>: Frozen` bounds; all other fields are asserted
+/// where the type is defined. Unions are rejected. The generated impl is `unsafe impl`,
+/// justified by those checks; it carries the macro's span, so the derive also works in a crate
+/// with `#![forbid(unsafe_code)]`.
+///
+/// Recursive types are accepted: a field that names the type (`Option<Box<Self>>`,
+/// `Vec<Tree<T>>`) is asserted under the impl's other bounds instead of becoming a bound
+/// itself. Recursion through another generic type (`A<T>` holds `B<T>`, which holds `A<T>`)
+/// cannot be seen from one type's tokens: mark that field `#[isolate(recursive)]`. Function
+/// pointers (higher-ranked ones such as `fn(&str) -> bool` too) and tuples of any length are
+/// accepted where they are written out in a field's type.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -36,10 +47,31 @@ mod types;
 /// struct Catalog<T> {
 ///     entries: HashMap<String, Arc<T>>,
 ///     backend: Backend,
+///     validate: fn(&str) -> bool,
+/// }
+///
+/// #[derive(Frozen)]
+/// enum Tree<T> {
+///     Node(Vec<Tree<T>>),
+///     Leaf(T),
+/// }
+///
+/// #[derive(Frozen)]
+/// struct Menu<T> {
+///     #[isolate(recursive)] // reaches `Menu<T>` again through `Item<T>`
+///     items: Vec<Item<T>>,
+///     label: T,
+/// }
+///
+/// #[derive(Frozen)]
+/// struct Item<T> {
+///     submenu: Option<Box<Menu<T>>>,
 /// }
 ///
 /// fn frozen<T: Frozen>() {}
 /// frozen::<Catalog<u64>>();
+/// frozen::<Tree<String>>();
+/// frozen::<Menu<String>>();
 /// ```
 ///
 /// ```compile_fail
@@ -50,7 +82,7 @@ mod types;
 ///     hits: std::sync::atomic::AtomicU64, // error: `AtomicU64` is not `Frozen`
 /// }
 /// ```
-#[proc_macro_derive(Frozen)]
+#[proc_macro_derive(Frozen, attributes(isolate))]
 pub fn derive_frozen(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     frozen::derive(input)
@@ -75,12 +107,22 @@ pub fn derive_frozen(input: TokenStream) -> TokenStream {
 /// | none, or `fresh` | any `Default` | `Default::default()`, new for every request |
 /// | `fresh = expr` | any | `expr`, evaluated for every request; `scope` is in scope |
 ///
+/// A shared field can be neither one of the request's own values (`RequestContext`,
+/// `EventEmitter`, `CancellationToken`, `RequestScope`: the error names the role to use) nor
+/// hold a request's identity (`UserId`, `RunId`, ... at any depth: they are not `Frozen`; ids
+/// that are configuration go in `isolate::Configured`). A fresh field may borrow for
+/// `'static` only what is `Frozen` (`&'static str` is fine, `&'static Mutex<..>` is the
+/// singleton again).
+///
 /// `#[isolate(factory = Name)]` on the struct names the factory (default: `EngineFactory`
 /// for `Engine`). The factory gets `new(shared fields in order)` and
 /// `create<'r>(&'r self, scope: &'r RequestScope) -> Engine<'r>`; it is `Frozen`, `Send`,
-/// `Sync` and `'static`, so it can live in application state, while the product borrows the
-/// request and so cannot be stored in a `static`, a `thread_local!`, or moved into
-/// `tokio::spawn` / `std::thread::spawn`.
+/// `Sync`, `'static` and `Debug` (without its fields), so it can live in application state,
+/// while the product borrows the request and so cannot be stored in a `static`, a
+/// `thread_local!`, returned from `Runtime::run`, or moved into `tokio::spawn` /
+/// `std::thread::spawn`. The generated code needs no `unsafe` of the user's crate: the derive
+/// works under `#![forbid(unsafe_code)]` and strict lint sets (`clippy::pedantic`,
+/// `clippy::nursery`, `missing_docs`, `unreachable_pub`, `unused_qualifications`).
 ///
 /// ```
 /// use std::collections::HashMap;

@@ -28,6 +28,30 @@ pub fn mentions_type_param(ty: &Type, params: &[&Ident]) -> bool {
     finder.found
 }
 
+/// Whether `ty` names a type called `name` anywhere (`Tree<T>`, `crate::Tree<T>`).
+pub fn mentions_type_named(ty: &Type, name: &Ident) -> bool {
+    struct Finder<'a> {
+        name: &'a Ident,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_type_path(&mut self, path: &'ast TypePath) {
+            if path
+                .path
+                .segments
+                .last()
+                .is_some_and(|segment| segment.ident == *self.name)
+            {
+                self.found = true;
+            }
+            visit::visit_type_path(self, path);
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    finder.visit_type(ty);
+    finder.found
+}
+
 /// Whether `ty` uses the lifetime `lifetime` anywhere.
 pub fn mentions_lifetime(ty: &Type, lifetime: &Lifetime) -> bool {
     struct Finder<'a> {
@@ -105,6 +129,17 @@ mod tests {
         assert!(mentions_type_param(&parse_quote!(T::Assoc), &params));
         assert!(!mentions_type_param(&parse_quote!(Vec<u8>), &params));
         assert!(!mentions_type_param(&parse_quote!(module::T), &params));
+    }
+
+    #[test]
+    fn finds_a_type_by_name_at_any_depth() {
+        let tree: Ident = parse_quote!(Tree);
+        assert!(mentions_type_named(&parse_quote!(Vec<Tree<T>>), &tree));
+        assert!(mentions_type_named(
+            &parse_quote!(Option<Box<crate::Tree>>),
+            &tree
+        ));
+        assert!(!mentions_type_named(&parse_quote!(Vec<Trees>), &tree));
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub mod app {
     use axum::response::{IntoResponse, Response};
     use axum::routing::post;
     use isolate::{
-        AuthenticatedUser, Authority, ContextError, EmitError, EventEmitter, Frozen,
+        AuthenticatedUser, Authority, Configured, ContextError, EmitError, EventEmitter, Frozen,
         RequestContext, RequestScope, RequestScoped, RunError, RunId, Runtime, RuntimeConfig,
         Sealed, ThreadId, UserId,
     };
@@ -49,10 +49,11 @@ pub mod app {
         pub tools: Vec<String>,
     }
 
-    /// Demo authentication: bearer token -> user. Frozen like the rest of the app state.
+    /// Demo authentication: bearer token -> user. Frozen like the rest of the app state; the
+    /// ids in it are configuration, not a request's identity, hence `Configured`.
     #[derive(Frozen)]
     pub struct Tokens {
-        users: BTreeMap<String, UserId>,
+        users: BTreeMap<String, Configured<UserId>>,
     }
 
     /// What the engine reports while it works. `run_started` and `run_finished` are critical:
@@ -157,8 +158,11 @@ pub mod app {
         pub fn demo() -> Result<Self, ContextError> {
             let tokens = Tokens {
                 users: BTreeMap::from([
-                    ("alice-token".to_owned(), UserId::new("alice")?),
-                    ("bob-token".to_owned(), UserId::new("bob")?),
+                    (
+                        "alice-token".to_owned(),
+                        Configured::new(UserId::new("alice")?),
+                    ),
+                    ("bob-token".to_owned(), Configured::new(UserId::new("bob")?)),
                 ]),
             };
             let config = AgentConfig {
@@ -212,7 +216,7 @@ pub mod app {
             .tokens
             .users
             .get(token)
-            .cloned()
+            .map(|user| user.get().clone())
             .ok_or(ApiError::Unauthenticated)?;
         // The token checked out: the one place where an id becomes a user who can act.
         Ok(auth.authority.vouch(user))

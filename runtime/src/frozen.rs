@@ -1,9 +1,19 @@
-//! Deep immutability: the [`Frozen`] marker and the reviewed [`Shared`] escape hatch.
+//! Deep immutability: the [`Frozen`] marker, the reviewed [`Shared`] escape hatch and
+//! [`Configured`] ids.
 //!
 //! Everything a per-request factory keeps between requests must be `Frozen`: nothing reachable
-//! from a `&T` can change, so no request can leave data behind for the next one. Interior
-//! mutability (`Cell`, `RefCell`, `Mutex`, `RwLock`, atomics, `OnceLock`, channels, ...) is
-//! deliberately not `Frozen`; that state belongs in a fresh per-request field instead.
+//! from a `&T` can change, and nothing in it is the identity of one request, so no request can
+//! leave data behind for the next one or lend it its identity. Interior mutability (`Cell`,
+//! `RefCell`, `Mutex`, `RwLock`, atomics, `OnceLock`, channels, ...) is deliberately not
+//! `Frozen`; that state belongs in a fresh per-request field instead. Neither are the request's
+//! own types (`RequestContext`, the ids, the emitter, the scope): a request takes them from its
+//! scope. The refusals, each with its own compile error, are in `refused.rs`.
+
+mod configured;
+mod refused;
+
+pub use configured::{Configured, ConfiguredId};
+pub use refused::{NoInteriorMutability, RequestAgnostic};
 
 use std::borrow::{Cow, ToOwned};
 use std::cmp::Reverse;
@@ -24,32 +34,77 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// A type whose values cannot change through a shared reference, at any depth.
+/// A value that may be kept across requests: it cannot change through a shared reference, at
+/// any depth, and it is not the identity of one request.
 ///
 /// A per-request factory is built once and shared by every request, so everything it keeps
 /// must be `Frozen`: then no request can write into it and no other request can read that
-/// write back. `#[derive(Frozen)]` implements it for your own types after checking every
-/// field; the compile error for a field that is not `Frozen` points at that field's type.
+/// write back, and no request's identity is lent to the next. `#[derive(Frozen)]` implements
+/// it for your own types after checking every field; the compile error for a field that is
+/// not `Frozen` points at that field's type and says why:
+///
+/// - interior mutability (`Mutex`, `RwLock`, `Cell`, `RefCell`, atomics, `OnceLock`,
+///   channels): make that state a fresh per-request field;
+/// - a request's own value (`RequestContext`, `UserId`, `ThreadId`, `RunId`, `RequestId`,
+///   `EventEmitter`, `RequestScope`, `CancellationToken`): take it from the request with
+///   `#[isolate(context)]` (or `emitter`, `cancellation`, `scope`). An id that is
+///   configuration rather than a request's identity, such as a list of admins, is kept as
+///   [`Configured<UserId>`](Configured);
+/// - a trait object: `dyn Trait` is `Frozen` when `Frozen` is a supertrait of `Trait`;
+/// - anything else that is not known to be immutable (a type without the derive).
+///
+/// Function pointers are `Frozen` (a code address cannot change) and so are tuples of frozen
+/// values. The trait impls cover function pointers without lifetimes (`fn(u32) -> bool`) of up
+/// to 16 arguments and tuples of up to 16 elements; the derives also accept, in the types they check, higher-ranked
+/// function pointers such as `fn(&str) -> bool` and tuples of any length.
 ///
 /// The trait is `unsafe` so that a manual impl stands out in review: writing one is a promise
-/// that the type has no interior mutability. For internally synchronised clients that are
-/// request-agnostic (connection pools, HTTP clients) use [`Shared`] with a reviewed
-/// [`SharedClient`] impl instead of lying here.
+/// that the type has no interior mutability and carries no request's identity. For internally
+/// synchronised clients that are request-agnostic (connection pools, HTTP clients) use
+/// [`Shared`] with a reviewed [`SharedClient`] impl instead of lying here.
 ///
 /// ```
-/// use std::collections::HashMap;
+/// use std::collections::{HashMap, HashSet};
 /// use std::sync::Arc;
-/// use isolate::Frozen;
+/// use isolate::{Configured, Frozen, UserId};
+///
+/// /// A store every request reads; implementors are checked to be immutable.
+/// trait Prompts: Frozen + Send + Sync {
+///     fn system(&self) -> &str;
+/// }
+///
+/// #[derive(Frozen)]
+/// struct Fixed(String);
+///
+/// impl Prompts for Fixed {
+///     fn system(&self) -> &str {
+///         &self.0
+///     }
+/// }
 ///
 /// #[derive(Frozen)]
 /// struct Settings {
 ///     model: String,
 ///     limits: HashMap<String, u32>,
-///     prompts: Arc<[String]>,
+///     prompts: Arc<dyn Prompts>,
+///     admins: HashSet<Configured<UserId>>,
+///     redact: fn(&str) -> String,
 /// }
 ///
+/// # fn main() -> Result<(), isolate::ContextError> {
 /// fn share<T: Frozen + Send + Sync>(_: &T) {}
-/// share(&Settings { model: "m".into(), limits: HashMap::new(), prompts: Arc::from(vec![]) });
+/// let settings = Settings {
+///     model: "m".into(),
+///     limits: HashMap::new(),
+///     prompts: Arc::new(Fixed("be brief".into())),
+///     admins: HashSet::from([Configured::new(UserId::new("alice")?)]),
+///     redact: |text| text.replace("secret", "***"),
+/// };
+/// share(&settings);
+/// assert!(settings.admins.contains(&UserId::new("alice")?));
+/// assert_eq!(settings.prompts.system(), "be brief");
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// A `Mutex` is rejected at compile time:
@@ -63,16 +118,28 @@ use std::time::{Duration, Instant, SystemTime};
 /// }
 /// ```
 ///
+/// and so is a request's identity:
+///
+/// ```compile_fail
+/// use isolate::Frozen;
+///
+/// #[derive(Frozen)]
+/// struct Owner {
+///     user: isolate::UserId, // error: `UserId` belongs to one request
+/// }
+/// ```
+///
 /// # Safety
 ///
-/// Implementors promise that no state reachable through `&Self` can be mutated: no `Cell`,
+/// Implementors promise that no state reachable through `&Self` can be mutated (no `Cell`,
 /// `RefCell`, `UnsafeCell`, lock, atomic, lazily initialised cell or channel end, directly or
-/// behind a pointer.
+/// behind a pointer) and that `Self` holds no request's identity (see [`Configured`] for ids
+/// that are configuration).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not `Frozen`: it can be changed through a shared reference, so one request could see another request's data",
-    label = "`{Self}` has interior mutability and would be shared by every request",
-    note = "make this state per-request instead: a fresh field (the default in `#[derive(RequestScoped)]`) gives every request its own instance",
-    note = "only an internally synchronised, request-agnostic client (DB pool, HTTP client) may be shared: wrap it in `isolate::Shared<T>` after a reviewed `unsafe impl isolate::SharedClient`"
+    message = "`{Self}` is not `Frozen`: nothing guarantees that it cannot change through a shared reference",
+    label = "kept across requests, `{Self}` could carry one request's data into another",
+    note = "if it is your own immutable type, `#[derive(Frozen)]` checks its fields and implements `Frozen` (a trait object needs `Frozen` as a supertrait of its trait)",
+    note = "if it holds state, make that state per-request: a fresh field (the default in `#[derive(RequestScoped)]`) gives every request its own instance; only an internally synchronised, request-agnostic client (DB pool, HTTP client) may be shared, as `isolate::Shared<T>` after a reviewed `unsafe impl isolate::SharedClient`"
 )]
 pub unsafe trait Frozen {}
 
@@ -86,7 +153,6 @@ macro_rules! frozen_leaf {
 }
 
 frozen_leaf!(
-    (),
     bool,
     char,
     u8,
@@ -135,13 +201,8 @@ frozen_leaf!(
     RandomState,
     PhantomPinned,
     std::cmp::Ordering,
-    // The runtime's own identity types: immutable once validated.
-    crate::UserId,
-    crate::ThreadId,
-    crate::RunId,
-    crate::RequestId,
+    // Which kind an id is, not an id: the ids themselves are refused in `refused.rs`.
     crate::IdKind,
-    crate::RequestContext,
 );
 
 macro_rules! frozen_wrapper {
@@ -209,25 +270,44 @@ unsafe impl<T: Frozen, S: Frozen> Frozen for HashSet<T, S> {}
 // SAFETY: as above.
 unsafe impl<K: Frozen, V: Frozen> Frozen for BTreeMap<K, V> {}
 
-macro_rules! frozen_tuple {
-    ($($name:ident)+) => {
+macro_rules! frozen_arity {
+    ($($name:ident)*) => {
         // SAFETY: every element is frozen.
-        unsafe impl<$($name: Frozen),+> Frozen for ($($name,)+) {}
+        unsafe impl<$($name: Frozen),*> Frozen for ($($name,)*) {}
+        // SAFETY: a function pointer is a code address; nothing behind it can be changed
+        // through a shared reference, whatever its argument and return types.
+        unsafe impl<R, $($name),*> Frozen for fn($($name),*) -> R {}
+        // SAFETY: as above.
+        unsafe impl<R, $($name),*> Frozen for unsafe fn($($name),*) -> R {}
+        // SAFETY: as above.
+        unsafe impl<R, $($name),*> Frozen for extern "C" fn($($name),*) -> R {}
+        // SAFETY: as above.
+        unsafe impl<R, $($name),*> Frozen for unsafe extern "C" fn($($name),*) -> R {}
     };
 }
 
-frozen_tuple!(A);
-frozen_tuple!(A B);
-frozen_tuple!(A B C);
-frozen_tuple!(A B C D);
-frozen_tuple!(A B C D E);
-frozen_tuple!(A B C D E F);
-frozen_tuple!(A B C D E F G);
-frozen_tuple!(A B C D E F G H);
-frozen_tuple!(A B C D E F G H I);
-frozen_tuple!(A B C D E F G H I J);
-frozen_tuple!(A B C D E F G H I J K);
-frozen_tuple!(A B C D E F G H I J K L);
+// Tuples and function pointers of up to 16 elements or arguments. Longer tuples written out
+// in a derived type are accepted by the derives, which check them as nested tuples of at most
+// 16 (`MAX_TUPLE` in `macros/src/frozen_check.rs`); higher-ranked function pointers such as
+// `fn(&str) -> bool` are other types, which the derives accept by their syntax (see
+// `__private::FnPointer`).
+frozen_arity!();
+frozen_arity!(A);
+frozen_arity!(A B);
+frozen_arity!(A B C);
+frozen_arity!(A B C D);
+frozen_arity!(A B C D E);
+frozen_arity!(A B C D E F);
+frozen_arity!(A B C D E F G);
+frozen_arity!(A B C D E F G H);
+frozen_arity!(A B C D E F G H I);
+frozen_arity!(A B C D E F G H I J);
+frozen_arity!(A B C D E F G H I J K);
+frozen_arity!(A B C D E F G H I J K L);
+frozen_arity!(A B C D E F G H I J K L M);
+frozen_arity!(A B C D E F G H I J K L M N);
+frozen_arity!(A B C D E F G H I J K L M N O);
+frozen_arity!(A B C D E F G H I J K L M N O P);
 
 /// A reviewed promise that a client may be shared by every request.
 ///

@@ -61,10 +61,11 @@ pub use runtime::{
 // -- frozen & factories (macros branch) --
 // ---- begin: frozen dependencies and per-request factories (branch `macros`) ----
 // - `frozen`: the `Frozen` deep-immutability marker, `Shared<T>` + `SharedClient` for reviewed
-//   shared clients.
+//   shared clients, `Configured<Id>` for ids that are configuration, not a request's identity.
 // - `factory`: the `Sealed<'r>` token and what the derives expand to (`__private`, not API).
 // - the macros: `#[derive(Frozen)]`, `#[derive(RequestScoped)]` (per-request factories),
-//   `#[isolate::entry]`, `#[isolate::allow(rule, reason = "...")]`. See docs/FACTORIES.md.
+//   `#[isolate::entry]`, `#[isolate::allow(rule, reason = "...")]`. See the README's "The cure"
+//   section and docs/ARCHITECTURE.md.
 // Lets the derives' `::isolate::...` paths resolve inside this crate too.
 extern crate self as isolate;
 
@@ -72,7 +73,7 @@ mod factory;
 mod frozen;
 
 pub use factory::{__private, Sealed};
-pub use frozen::{Frozen, Shared, SharedClient};
+pub use frozen::{Configured, ConfiguredId, Frozen, Shared, SharedClient};
 /// `#[derive(Frozen)]`: checks every field is [`Frozen`] and implements it.
 pub use isolate_macros::Frozen;
 /// `#[derive(RequestScoped)]`: generates the per-request factory of a struct.

@@ -116,3 +116,55 @@ fn each_rule_is_reported() {
         .contains("takes no `isolate` attribute")
     );
 }
+
+#[test]
+fn request_values_are_never_shared_and_name_their_role() {
+    let error = error_of(parse_quote! {
+        struct Engine<'r> {
+            #[isolate(shared)]
+            events: &'r isolate::EventEmitter,
+            _seal: Sealed<'r>,
+        }
+    });
+    assert!(error.contains("#[isolate(emitter)]"), "{error}");
+    let error = error_of(parse_quote! {
+        struct Engine<'r> {
+            #[isolate(shared)]
+            ctx: &'r RequestContext,
+            _seal: Sealed<'r>,
+        }
+    });
+    assert!(error.contains("#[isolate(context)]"), "{error}");
+}
+
+#[test]
+fn static_borrows_in_fresh_fields_and_shared_trait_objects_are_asserted() {
+    let input: DeriveInput = parse_quote! {
+        struct Engine<'r> {
+            #[isolate(fresh = &RUNS)]
+            runs: Option<&'static Mutex<Vec<String>>>,
+            #[isolate(fresh = "label")]
+            label: &'r str,
+            #[isolate(shared)]
+            store: Arc<dyn Store>,
+            _seal: Sealed<'r>,
+        }
+    };
+    let tokens = super::derive(input).expect("valid input").to_string();
+    assert!(
+        tokens.contains("assert_static_borrow_frozen :: < Mutex < Vec < String > > >"),
+        "{tokens}"
+    );
+    assert!(
+        !tokens.contains("assert_static_borrow_frozen :: < str >"),
+        "{tokens}"
+    );
+    assert!(
+        tokens.contains("assert_trait_object_frozen :: < dyn Store >"),
+        "{tokens}"
+    );
+    assert!(
+        tokens.contains("assert_frozen :: < Arc < :: isolate :: __private :: TraitObject > >"),
+        "{tokens}"
+    );
+}

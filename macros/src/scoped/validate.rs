@@ -1,8 +1,11 @@
 //! Rules: one request lifetime and nothing else generic; exactly one `Sealed<'r>` token;
-//! request-bound fields are `&'r ...`; shared fields do not borrow from the request.
+//! request-bound fields are `&'r ...`; shared fields do not borrow from the request and are
+//! not one of the request's own values; what a fresh field borrows for `'static` is checked
+//! like a shared field, since it is one global for every request.
 
 use super::parse::{Role, ScopedField, ScopedInput, combine};
-use crate::types::{is_unsized, mentions_lifetime, request_ref};
+use crate::frozen_check::{FrozenCheck, static_referents};
+use crate::types::{is_named, is_unsized, mentions_lifetime, request_ref};
 use quote::format_ident;
 use syn::spanned::Spanned;
 use syn::{Expr, GenericParam, Generics, Ident, Lifetime, Type, Visibility};
@@ -19,6 +22,9 @@ pub struct PlannedField {
     pub ident: Ident,
     pub ty: Type,
     pub source: Source,
+    /// Types that must be `Frozen`, each with the `__private` function that asserts it: a
+    /// shared field's stored type; the referent of every `&'static` in a fresh field's type.
+    pub frozen: Vec<(&'static str, FrozenCheck)>,
 }
 
 pub enum Source {
@@ -31,9 +37,18 @@ pub enum Source {
     Emitter,
     Cancellation,
     Scope,
+    /// New for every request, from the expression or `Default`.
     Fresh(Option<Expr>),
     Seal,
 }
+
+/// The request's own values, which a field takes from the scope with a role, never shares.
+const REQUEST_VALUES: [(&str, &str); 4] = [
+    ("RequestContext", "context"),
+    ("EventEmitter", "emitter"),
+    ("CancellationToken", "cancellation"),
+    ("RequestScope", "scope"),
+];
 
 pub fn validate(input: ScopedInput) -> syn::Result<ScopedPlan> {
     let lifetime = request_lifetime(&input.ident, &input.generics)?;
@@ -125,9 +140,9 @@ fn plan_field(field: &ScopedField, lifetime: &Lifetime) -> syn::Result<PlannedFi
         Role::Shared => {
             let (stored, borrowed) = match request_ref(&field.ty, lifetime) {
                 Some(referent) if is_unsized(referent) => {
-                    return Err(syn::Error::new(
-                        referent.span(),
-                        "the factory stores a shared field by value, so a borrowed `str`, slice or `dyn` cannot be lent from it: use an owned type such as `Arc<str>`, `Arc<[T]>` or `Arc<dyn Trait + Send + Sync>`",
+                    return Err(syn::Error::new_spanned(
+                        referent,
+                        "the factory stores a shared field by value, so a borrowed `str`, slice or `dyn` cannot be lent from it: use an owned type such as `Arc<str>`, `Arc<[T]>`, or `Arc<dyn Store>` where the trait has `Frozen` as a supertrait (`trait Store: isolate::Frozen + Send + Sync`)",
                     ));
                 }
                 Some(referent) => (referent.clone(), true),
@@ -138,6 +153,17 @@ fn plan_field(field: &ScopedField, lifetime: &Lifetime) -> syn::Result<PlannedFi
                     field.ty.span(),
                     format!(
                         "a shared field is kept by the factory across requests, so it cannot borrow from the request: remove `{lifetime}` from its type or make the field fresh"
+                    ),
+                ));
+            }
+            if let Some((name, role)) = REQUEST_VALUES
+                .iter()
+                .find(|(name, _)| is_named(&stored, name))
+            {
+                return Err(syn::Error::new_spanned(
+                    &field.ty,
+                    format!(
+                        "`{name}` belongs to one request, so the factory cannot keep one for every request: mark this field `#[isolate({role})]` (type `&{lifetime} {name}`) to get the current request's own"
                     ),
                 ));
             }
@@ -164,10 +190,24 @@ fn plan_field(field: &ScopedField, lifetime: &Lifetime) -> syn::Result<PlannedFi
         Role::Fresh(init) => Source::Fresh(init.clone()),
         Role::Seal => Source::Seal,
     };
+    let frozen = match &source {
+        Source::Shared { stored, .. } => vec![("assert_frozen", FrozenCheck::split(stored, None))],
+        Source::Fresh(_) => static_referents(&field.ty)
+            .into_iter()
+            .map(|referent| {
+                (
+                    "assert_static_borrow_frozen",
+                    FrozenCheck::split(referent, None),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(PlannedField {
         ident: field.ident.clone(),
         ty: field.ty.clone(),
         source,
+        frozen,
     })
 }
 

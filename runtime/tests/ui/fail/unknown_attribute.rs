@@ -1,4 +1,5 @@
-// A misspelt role is an error on the misspelt word, not a silently fresh field.
+// A misspelt role is an error on the misspelt word, not a silently fresh field; `Frozen`
+// fields take only `recursive`.
 use isolate::{RequestScoped, Sealed};
 
 #[derive(RequestScoped)]
@@ -12,6 +13,12 @@ struct Engine<'r> {
 #[isolate(factory_name = Builder)]
 struct Other<'r> {
     _seal: Sealed<'r>,
+}
+
+#[derive(isolate::Frozen)]
+struct Config {
+    #[isolate(shared)]
+    name: String,
 }
 
 fn main() {}
