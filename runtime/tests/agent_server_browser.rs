@@ -121,10 +121,14 @@ impl Cdp {
         result["result"]["value"].clone()
     }
 
-    /// Evaluates `expression` every 50 ms until it is `true` (at most 20 s).
+    /// Evaluates `expression` every 50 ms until it is `true` (at most 20 s). While the page is
+    /// still loading the elements it names may not exist yet: a throw counts as "not yet".
     async fn wait_for(&mut self, session: &str, expression: &str) {
+        let guarded = format!(
+            "(() => {{ try {{ return ({expression}); }} catch (_) {{ return false; }} }})()"
+        );
         for _ in 0..400 {
-            if self.eval(session, expression).await == json!(true) {
+            if self.eval(session, &guarded).await == json!(true) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
