@@ -47,7 +47,9 @@ pub enum KeepTexts {
 pub struct WorkspaceOptions {
     /// Directories or `.rs` files for [`Workspace::load`]; empty means `.`.
     pub paths: Vec<PathBuf>,
-    /// A config file used for every file instead of the discovered ones (`--config`).
+    /// A config file used for every file instead of the discovered ones (`--config`). Read by
+    /// [`Workspace::load`], which reports it when it is broken; [`Workspace::new`] always uses
+    /// the discovered ones.
     pub config: Option<PathBuf>,
     /// Lint test code too (`--include-tests`).
     pub include_tests: bool,
