@@ -1,9 +1,11 @@
 //! The command line (clap). `cargo isolate ...` runs this binary as `cargo-isolate isolate ...`;
 //! the extra `isolate` argument is dropped before parsing.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use isolate_lint::rules::Level;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -29,7 +31,7 @@ pub enum Command {
     Rules,
     /// Print a rule's documentation: what it finds, why, examples, the fix.
     Explain {
-        /// A rule id, as listed by `cargo isolate rules`.
+        /// A rule id, as listed by `cargo isolate rules` (`isolate::` prefix optional).
         rule: String,
     },
 }
@@ -42,6 +44,14 @@ pub enum Format {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal (`NO_COLOR` turns it off, `CLICOLOR_FORCE` on).
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Directories or .rs files to lint.
@@ -50,33 +60,103 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Use this config file instead of each root's isolate.toml / Cargo.toml metadata.
+    /// Use this config file for every file instead of the discovered isolate.toml /
+    /// Cargo.toml metadata.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Also lint test code: tests/, benches/, examples/, #[cfg(test)] and #[test] items.
     #[arg(long)]
     pub include_tests: bool,
-    /// Report RULE as an error (repeatable; `all` for every rule).
-    #[arg(long, value_name = "RULE")]
+    /// Report RULE as an error (repeatable; `all` for every rule; later flags win).
+    #[arg(short = 'D', long, value_name = "RULE", visible_alias = "error")]
     pub deny: Vec<String>,
-    /// Report RULE as a warning (repeatable; `all` for every rule).
-    #[arg(long, value_name = "RULE")]
+    /// Report RULE as a warning (repeatable; `all` for every rule; later flags win).
+    #[arg(short = 'W', long, value_name = "RULE", visible_alias = "warning")]
     pub warn: Vec<String>,
-    /// Do not report RULE (repeatable; `all` for every rule).
-    #[arg(long, value_name = "RULE")]
+    /// Do not report RULE (repeatable; `all` for every rule; later flags win).
+    #[arg(short = 'A', long, value_name = "RULE")]
     pub allow: Vec<String>,
     /// Parser threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
-    /// Print findings only: no summary line.
+    /// Print findings only: no summary line, no progress.
     #[arg(short, long)]
     pub quiet: bool,
+    /// When to colour human output.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// The level flags in command-line order (filled after parsing).
+    #[arg(skip)]
+    pub levels: Vec<(String, Level)>,
+}
+
+/// Parses the arguments, keeping `--allow/--warn/--deny` in the order given.
+pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+    let args = normalize_args(args);
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Check(check), Some(("check", sub))) = (&mut cli.command, matches.subcommand())
+    {
+        check.levels = ordered_levels(sub);
+    }
+    Ok(cli)
+}
+
+fn ordered_levels(m: &ArgMatches) -> Vec<(String, Level)> {
+    let mut all: Vec<(usize, String, Level)> = Vec::new();
+    for (id, level) in [
+        ("allow", Level::Allow),
+        ("warn", Level::Warn),
+        ("deny", Level::Deny),
+    ] {
+        if let (Some(values), Some(indices)) = (m.get_many::<String>(id), m.indices_of(id)) {
+            all.extend(indices.zip(values).map(|(i, v)| (i, v.clone(), level)));
+        }
+    }
+    all.sort_by_key(|(i, _, _)| *i);
+    all.into_iter().map(|(_, v, l)| (v, l)).collect()
 }
 
 /// Drops the `isolate` argument cargo inserts when run as `cargo isolate`.
-pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+fn normalize_args(mut args: Vec<OsString>) -> Vec<OsString> {
     if args.get(1).is_some_and(|a| a == "isolate") {
         args.remove(1);
     }
     args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_flags_keep_their_order() {
+        let args = [
+            "cargo-isolate",
+            "isolate",
+            "check",
+            "-D",
+            "all",
+            "--allow",
+            "static_mut",
+            "-W",
+            "x",
+            "--deny",
+            "y",
+        ];
+        let cli = parse(args.iter().map(OsString::from).collect()).unwrap();
+        let Command::Check(check) = cli.command else {
+            panic!("not check")
+        };
+        let got: Vec<_> = check.levels.iter().map(|(r, l)| (r.as_str(), *l)).collect();
+        assert_eq!(
+            got,
+            [
+                ("all", Level::Deny),
+                ("static_mut", Level::Allow),
+                ("x", Level::Warn),
+                ("y", Level::Deny)
+            ]
+        );
+    }
 }

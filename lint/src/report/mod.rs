@@ -1,66 +1,39 @@
-//! The result of a check and its renderings: [`human`] (miette) and [`json`].
+//! The result of an analysis and its renderings. Every output format is a [`Renderer`] in its
+//! own file, reading the same [`Report`] and taking file paths and texts from the
+//! [`SourceDb`]: [`human`] (miette) and [`json`].
 
 pub mod human;
 pub mod json;
 
-use std::path::PathBuf;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
 
-/// How a finding is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warning,
-    Error,
-}
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceDb;
 
-/// One reported problem.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub rule: &'static str,
-    pub level: Severity,
-    /// Relative to the scanned root, `/`-separated.
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-    /// The global's name, or `Type::method` for an accessor.
-    pub item: String,
-    /// The item's type as written.
-    #[serde(rename = "type")]
-    pub ty: String,
-    pub message: String,
-    pub help: String,
-    /// Byte range of the label in the source, for snippets.
-    #[serde(skip)]
-    pub bytes: (u32, u32),
-    /// Where the file is on disk (the human renderer reads snippets from it).
-    #[serde(skip)]
-    pub path: PathBuf,
-}
-
-/// A finding silenced by a suppression comment.
-#[derive(Debug, Clone, Serialize)]
+/// A diagnostic silenced by a suppression.
+#[derive(Debug, Clone)]
 pub struct Suppressed {
-    #[serde(flatten)]
-    pub finding: Finding,
+    pub diagnostic: Diagnostic,
     pub reason: Option<String>,
 }
 
 /// A file (or directory) that could not be linted.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileError {
+    /// Relative to its scanned root, `/`-separated (JSON's `file`).
     pub file: String,
+    /// As shown to the user, relative to the current directory (JSON's `path`).
+    pub path: String,
     pub message: String,
 }
 
-/// Everything one run produced, sorted.
+/// Everything one analysis produced, sorted.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
     pub suppressed: Vec<Suppressed>,
     pub errors: Vec<FileError>,
     /// Files read and parsed successfully.
@@ -69,12 +42,16 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn count(&self, level: Severity) -> usize {
-        self.findings.iter().filter(|f| f.level == level).count()
+    /// How many diagnostics have `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     /// The process exit code: 2 if no file could be parsed (a scan that saw nothing must not
-    /// pass), else 1 if any error-level finding, else 0.
+    /// pass), else 1 if any error, else 0.
     pub fn exit_code(&self) -> i32 {
         if self.files_scanned == 0 {
             2
@@ -82,4 +59,61 @@ impl Report {
             i32::from(self.count(Severity::Error) > 0)
         }
     }
+
+    /// Sorts by file (as shown relative to its root, then as shown to the user), line, column,
+    /// rule: deterministic whatever order files were added in.
+    pub(crate) fn sort(&mut self, sources: &SourceDb) {
+        let key = |d: &Diagnostic| {
+            let p = sources.path(d.primary.file);
+            (
+                p.rel.clone(),
+                p.display.clone(),
+                d.primary.loc.line,
+                d.primary.loc.column,
+                d.rule.id,
+            )
+        };
+        self.diagnostics.sort_by_cached_key(key);
+        self.suppressed.sort_by_cached_key(|s| key(&s.diagnostic));
+        self.errors
+            .sort_by(|a, b| (&a.file, &a.path).cmp(&(&b.file, &b.path)));
+    }
+}
+
+/// An output format.
+///
+/// ```
+/// use isolate_lint::report::{Renderer, human::Human, json::Json};
+/// use isolate_lint::{Workspace, WorkspaceOptions};
+///
+/// let mut ws = Workspace::new(WorkspaceOptions::default());
+/// ws.set_file_text("/virtual/app/src/lib.rs", "pub static mut HITS: u64 = 0;\n");
+/// let report = ws.analyse();
+///
+/// let mut json = Vec::new();
+/// Json.render(&report, ws.sources(), &mut json)?;
+/// let doc: serde_json::Value = serde_json::from_slice(&json)?;
+/// assert_eq!(doc["findings"][0]["rule"], "static_mut");
+///
+/// let mut human = Vec::new();
+/// Human { color: false, quiet: false }.render(&report, ws.sources(), &mut human)?;
+/// assert!(String::from_utf8(human)?.contains("isolate::static_mut"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Renderer {
+    /// Writes `report` to `out`; paths and snippets come from `sources`.
+    fn render(&self, report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// `N errors, M warnings in F files (S suppressed) in T s`.
+pub fn summary_line(report: &Report) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {} in {} ({} suppressed) in {:.2} s",
+        plural(report.count(Severity::Error), "error"),
+        plural(report.count(Severity::Warning), "warning"),
+        plural(report.files_scanned, "file"),
+        report.suppressed.len(),
+        report.duration.as_secs_f64()
+    )
 }

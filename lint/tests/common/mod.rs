@@ -73,15 +73,28 @@ impl Run {
 /// Runs the binary with `args` in `cwd` (or the current directory), killing it after
 /// [`RUN_TIMEOUT`] so a hang fails the test instead of stalling the suite.
 pub fn run_in(cwd: Option<&Path>, args: &[&str]) -> Run {
+    // Make human output deterministic and free of colour codes.
+    run_env(
+        cwd,
+        args,
+        &[("NO_COLOR", Some("1")), ("CLICOLOR_FORCE", None)],
+    )
+}
+
+/// Like [`run_in`], with environment variables set (`Some`) or removed (`None`).
+pub fn run_env(cwd: Option<&Path>, args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
     let mut command = Command::new(bin());
     command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Make human output deterministic and free of colour codes.
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE");
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
+    }
     if let Some(dir) = cwd {
         command.current_dir(dir);
     }
@@ -195,4 +208,11 @@ pub fn error_files(doc: &Value) -> Vec<String> {
         .iter()
         .map(|e| str_field(e, "file"))
         .collect()
+}
+
+/// Asserts that `text` contains every one of `needles`, showing `text` when one is missing.
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not found in:\n{text}");
+    }
 }
