@@ -959,3 +959,36 @@ fn the_pre_commit_hook_is_declared() {
         assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
     }
 }
+
+#[test]
+fn help_documents_every_format_and_exit_code() {
+    let out = run_in(None, &["check", "--help"]);
+    out.assert_code(0);
+    for needle in [
+        "human",
+        "json",
+        "sarif",
+        "github",
+        "short",
+        "rustc-json",
+        "--message-format",
+        "--fail-on",
+        "--baseline",
+        "--write-baseline",
+        "--manifest-path",
+        "--package",
+        "--workspace",
+        "--exclude",
+        "--with-cargo-check",
+        "Exit codes:",
+        "  0  ",
+        "  1  ",
+        "  2  ",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "`{needle}` missing from --help:\n{}",
+            out.stdout
+        );
+    }
+}
