@@ -262,3 +262,10 @@ pub fn report_with_execution_path() -> (isolate_lint::Workspace, isolate_lint::r
     ];
     (ws, report)
 }
+
+/// Asserts that `text` contains every one of `needles`, showing `text` when one is missing.
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not found in:\n{text}");
+    }
+}
