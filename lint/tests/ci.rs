@@ -950,45 +950,43 @@ fn single_file_runs_give_the_whole_workspace_findings() {
 fn the_pre_commit_hook_is_declared() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml");
     let text = std::fs::read_to_string(&path).expect(".pre-commit-hooks.yaml in the repo root");
-    for needle in [
-        "- id: cargo-isolate",
-        "entry: cargo isolate check",
-        "types: [rust]",
-        "language: system",
-    ] {
-        assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
-    }
+    common::assert_contains(
+        &text,
+        &[
+            "- id: cargo-isolate",
+            "entry: cargo isolate check",
+            "types: [rust]",
+            "language: system",
+        ],
+    );
 }
 
 #[test]
 fn help_documents_every_format_and_exit_code() {
     let out = run_in(None, &["check", "--help"]);
     out.assert_code(0);
-    for needle in [
-        "human",
-        "json",
-        "sarif",
-        "github",
-        "short",
-        "rustc-json",
-        "--message-format",
-        "--fail-on",
-        "--baseline",
-        "--write-baseline",
-        "--manifest-path",
-        "--package",
-        "--workspace",
-        "--exclude",
-        "--with-cargo-check",
-        "Exit codes:",
-        "  0  ",
-        "  1  ",
-        "  2  ",
-    ] {
-        assert!(
-            out.stdout.contains(needle),
-            "`{needle}` missing from --help:\n{}",
-            out.stdout
-        );
-    }
+    common::assert_contains(
+        &out.stdout,
+        &[
+            "human",
+            "json",
+            "sarif",
+            "github",
+            "short",
+            "rustc-json",
+            "--message-format",
+            "--fail-on",
+            "--baseline",
+            "--write-baseline",
+            "--manifest-path",
+            "--package",
+            "--workspace",
+            "--exclude",
+            "--with-cargo-check",
+            "Exit codes:",
+            "  0  ",
+            "  1  ",
+            "  2  ",
+        ],
+    );
 }
