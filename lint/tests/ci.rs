@@ -78,7 +78,7 @@ fn the_schema_check_catches_invalid_sarif() {
 
 const APP_MANIFEST: &str = "[package]\nname = \"shop\"\nversion = \"1.2.3\"\nedition = \"2021\"\n";
 
-/// Several findings: errors, a warning, an accessor with a related span, two suppressions
+/// Several findings: errors, a warning, a global with its accessor as a related span, two suppressions
 /// (with and without a reason), a file with a space in its name.
 fn multi_finding_app() -> tempfile::TempDir {
     temp_tree(&[
@@ -171,17 +171,28 @@ fn sarif_has_what_code_scanning_reads() {
         counter["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
         "shop::COUNTER"
     );
-    // The accessor points at the global it hands out.
-    let accessor = by_rule("lazy_singleton")
-        .into_iter()
-        .find(|r| !r["relatedLocations"].is_null())
-        .expect("an accessor finding with a related location");
-    let related = &accessor["relatedLocations"][0];
+    // The global's finding points at the accessor that hands it out.
+    let global = results
+        .iter()
+        .find(|r| {
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("`REGISTRY`")
+        })
+        .expect("REGISTRY's finding");
+    let related = global["relatedLocations"]
+        .as_array()
+        .expect("related spans");
+    let accessor = related
+        .iter()
+        .find(|l| l["message"]["text"].as_str().unwrap().contains("registry"))
+        .expect("the accessor as a related location");
     assert_eq!(
-        related["physicalLocation"]["artifactLocation"]["uri"],
+        accessor["physicalLocation"]["artifactLocation"]["uri"],
         "src/lib.rs"
     );
-    assert!(!related["message"]["text"].as_str().unwrap().is_empty());
+    assert_eq!(accessor["physicalLocation"]["region"]["startLine"], 7);
     // Suppressed findings: kind inSource, the reason as justification (none without one).
     let suppressed: Vec<&Value> = results
         .iter()

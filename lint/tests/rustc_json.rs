@@ -160,20 +160,15 @@ fn spans_count_bytes_and_characters_like_rustc() {
         (span.column_start, span.column_end)
     );
     assert_eq!(span.label.as_deref(), Some("static_mut: u32"));
-    // The accessor: its related global is a labelled secondary span.
-    let accessor = cms
+    // The global: its accessor is a labelled secondary span.
+    let global = cms
         .iter()
         .find(|c| c.message.spans.len() > 1)
-        .expect("an accessor with a related span");
-    let secondary = accessor
-        .message
-        .spans
-        .iter()
-        .find(|s| !s.is_primary)
-        .unwrap();
+        .expect("a global with a related span");
+    let secondary = global.message.spans.iter().find(|s| !s.is_primary).unwrap();
     assert_eq!(
         &LIB[secondary.byte_start as usize..secondary.byte_end as usize],
-        "REGISTRY"
+        "registry"
     );
     assert!(secondary.label.is_some());
     // The unused suppression carries its removal as a suggestion rust-analyzer can apply.
