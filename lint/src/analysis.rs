@@ -185,7 +185,11 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
     let mut found: Vec<Candidate> = Vec::new();
     for (file, f) in a.files() {
         for (idx, g) in f.globals.iter().enumerate() {
-            if !a.linted(file, g.in_test) {
+            let gated = g
+                .test_features
+                .as_deref()
+                .is_some_and(|fs| project.gate_is_test(a.crate_of(file), fs));
+            if !a.linted(file, g.in_test || gated) {
                 continue;
             }
             let (shape, by_init) = types.classify_global(g, file);

@@ -79,8 +79,7 @@ pub(crate) struct ModuleFact {
     pub in_test: bool,
     /// Declared under `#[cfg(any(test, feature = ".."))]` (on itself or an enclosing module):
     /// test code unless one of these features is enabled in a production build, which only the
-    /// project model can tell (see `project::testonly`).
-    #[allow(dead_code, reason = "read by the test-only analysis, next")]
+    /// project model can tell (see `project/testonly.rs`).
     pub test_features: Option<TestFeatures>,
 }
 
@@ -138,7 +137,6 @@ pub(crate) struct Global {
     /// Declared under `#[cfg(test)]` or inside a `#[test]` function.
     pub in_test: bool,
     /// Declared under `#[cfg(any(test, feature = ".."))]` (see [`ModuleFact::test_features`]).
-    #[allow(dead_code, reason = "read by the test-only analysis, next")]
     pub test_features: Option<TestFeatures>,
     /// What the initialiser builds, when it says (`LazyLock::new(|| Mutex::new(Vec::new()))`
     /// is `LazyLock<Mutex<Vec<_>>>`): classifies a global whose declared type cannot be.

@@ -32,6 +32,9 @@ pub(crate) struct Manifest {
     pub build_dependencies: BTreeMap<String, DepSpec>,
     #[serde(default)]
     pub target: BTreeMap<String, PlatformDeps>,
+    /// `[features]`: each feature and what it enables (`other`, `dep:x`, `x/feature`).
+    #[serde(default)]
+    pub features: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +120,9 @@ pub(crate) struct DepDetail {
     pub path: Option<String>,
     #[serde(default)]
     pub workspace: bool,
+    /// The dependency's features this dependency enables.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 impl DepSpec {
@@ -180,5 +186,16 @@ mod tests {
         assert!(m.dev_dependencies.contains_key("tempfile"));
         assert!(m.target["cfg(unix)"].dependencies.contains_key("nix"));
         assert_eq!(m.workspace.unwrap().exclude, ["crates/old"]);
+        assert!(m.features.is_empty());
+        let f: Manifest = toml::from_str(
+            "[features]\ndefault = [\"a\"]\na = [\"dep:x\", \"y/z\"]\n\
+             [dev-dependencies]\nt = { path = \"../t\", features = [\"test-helpers\"] }\n",
+        )
+        .unwrap();
+        assert_eq!(f.features["a"], ["dep:x", "y/z"]);
+        assert_eq!(
+            f.dev_dependencies["t"].detail().unwrap().features,
+            ["test-helpers"]
+        );
     }
 }

@@ -19,6 +19,7 @@
 pub(crate) mod manifest;
 pub(crate) mod modules;
 pub(crate) mod select;
+mod testonly;
 pub(crate) mod walk;
 
 use std::collections::HashMap;
@@ -74,6 +75,8 @@ pub(crate) struct Dependency {
     pub kind: DepKind,
     /// The directory of a path dependency.
     pub path: Option<PathBuf>,
+    /// The features this declaration enables on it (with the workspace table's, when inherited).
+    pub features: Vec<String>,
 }
 
 /// A `[package]`.
@@ -90,6 +93,8 @@ pub(crate) struct Package {
     pub deps: Vec<Dependency>,
     /// Its targets, lib first.
     pub crates: Vec<CrateId>,
+    /// `[features]`: each feature and what it enables (`other`, `dep:x`, `x/feature`).
+    pub features: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A crate: one target of a package, or a pseudo-crate of loose files.
@@ -118,6 +123,8 @@ pub(crate) struct Project {
     loose: HashMap<PathBuf, CrateId>,
     /// Lib and loose crates by name, built on first use after the last crate was added.
     by_name: std::sync::OnceLock<HashMap<String, Vec<CrateId>>>,
+    /// Test-only packages and features, built on first use after the last package was added.
+    test_only: std::sync::OnceLock<testonly::TestOnly>,
 }
 
 impl Project {
@@ -180,7 +187,7 @@ impl Project {
                     w.workspace.as_ref().map(|ws| {
                         ws.dependencies
                             .iter()
-                            .map(|(k, v)| (k.clone(), v.detail().and_then(|d| d.package.clone())))
+                            .map(|(k, v)| (k.clone(), inherited_dep(v)))
                             .collect::<HashMap<_, _>>()
                     })
                 })
@@ -191,7 +198,7 @@ impl Project {
                 .map(|ws| {
                     ws.dependencies
                         .iter()
-                        .map(|(k, v)| (k.clone(), v.detail().and_then(|d| d.package.clone())))
+                        .map(|(k, v)| (k.clone(), inherited_dep(v)))
                         .collect()
                 })
                 .unwrap_or_default()
@@ -200,15 +207,21 @@ impl Project {
         let mut add = |table: &std::collections::BTreeMap<String, DepSpec>, kind: DepKind| {
             for (key, spec) in table {
                 let detail = spec.detail();
+                let inherited = detail
+                    .filter(|d| d.workspace)
+                    .and_then(|_| ws_deps.get(key));
                 let package = detail
                     .and_then(|d| d.package.clone())
-                    .or_else(|| {
-                        detail
-                            .filter(|d| d.workspace)
-                            .and_then(|_| ws_deps.get(key).cloned().flatten())
-                    })
+                    .or_else(|| inherited.and_then(|(p, _)| p.clone()))
                     .unwrap_or_else(|| key.clone());
+                let features = detail
+                    .map(|d| d.features.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(inherited.into_iter().flat_map(|(_, f)| f.iter().cloned()))
+                    .collect();
                 deps.push(Dependency {
+                    features,
                     name: key.replace('-', "_"),
                     package,
                     kind,
@@ -235,7 +248,9 @@ impl Project {
             workspace_root,
             deps,
             crates: Vec::new(),
+            features: m.features.clone(),
         });
+        self.test_only = std::sync::OnceLock::new();
         let targets = targets(dir, &name, m);
         for (crate_name, kind, root) in targets {
             let cid = self.push_crate(CrateData {
@@ -376,16 +391,7 @@ impl Project {
                 }
             }
             for dep in self.packages[pkg].deps.iter().filter(|d| d.name == name) {
-                let hits: Vec<CrateId> = self
-                    .packages
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| match &dep.path {
-                        Some(path) => &p.dir == path,
-                        None => p.name == dep.package,
-                    })
-                    .flat_map(|(i, _)| libs_of(i))
-                    .collect();
+                let hits: Vec<CrateId> = self.dep_packages(dep).flat_map(libs_of).collect();
                 if !hits.is_empty() {
                     return hits;
                 }
@@ -403,11 +409,54 @@ impl Project {
         index.get(name).cloned().unwrap_or_default()
     }
 
+    /// The scanned packages a dependency names: by path when it has one, else by package name.
+    pub fn dep_packages<'p>(&'p self, dep: &'p Dependency) -> impl Iterator<Item = PackageId> + 'p {
+        self.packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| match &dep.path {
+                Some(path) => &p.dir == path,
+                None => p.name == dep.package,
+            })
+            .map(|(i, _)| i)
+    }
+
+    /// Whether all of `krate`'s code is test or build-time code: a test, bench or example
+    /// target, a build script, or a crate of a package only dev-dependencies reach.
+    pub fn crate_is_test(&self, krate: CrateId) -> bool {
+        let data = &self.crates[krate];
+        data.kind.is_test()
+            || data.kind == TargetKind::Build
+            || data.package.is_some_and(|p| self.test_only().package(p))
+    }
+
+    /// Whether code under `#[cfg(any(test, feature = ..))]` with these `features` is test
+    /// code in `krate`: every feature is enabled only through dev-dependencies.
+    pub fn gate_is_test(&self, krate: CrateId, features: &[Box<str>]) -> bool {
+        self.crates[krate]
+            .package
+            .is_some_and(|p| self.test_only().gate(p, features))
+    }
+
+    fn test_only(&self) -> &testonly::TestOnly {
+        self.test_only.get_or_init(|| testonly::TestOnly::new(self))
+    }
+
     fn push_crate(&mut self, data: CrateData) -> CrateId {
         self.by_name = std::sync::OnceLock::new();
         self.crates.push(data);
         self.crates.len() - 1
     }
+}
+
+/// What a `[workspace.dependencies]` entry gives a member that writes `workspace = true`: the
+/// package it renames, and the features it enables.
+fn inherited_dep(spec: &DepSpec) -> (Option<String>, Vec<String>) {
+    let detail = spec.detail();
+    (
+        detail.and_then(|d| d.package.clone()),
+        detail.map(|d| d.features.clone()).unwrap_or_default(),
+    )
 }
 
 /// A package's targets: (crate name, kind, root file), lib first, in cargo's order.
@@ -597,6 +646,17 @@ pub(crate) mod tests {
             std::fs::write(p, text).unwrap();
         }
         dir
+    }
+
+    /// The project of every package in `files` (each `Cargo.toml` with a `[package]`), with the
+    /// directory that holds them.
+    pub(crate) fn project_of(files: &[(&str, &str)]) -> (Project, tempfile::TempDir) {
+        let dir = tree(files);
+        let mut p = Project::default();
+        for (rel, _) in files.iter().filter(|(r, _)| r.ends_with("Cargo.toml")) {
+            p.package_of_file(&dir.path().join(rel));
+        }
+        (p, dir)
     }
 
     #[test]

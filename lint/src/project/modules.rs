@@ -139,7 +139,7 @@ impl ModuleTree {
             };
             let top = t.module_of(FileId(file as u32), 0);
             let top_path = t.modules[top as usize].path.clone();
-            let top_test = t.modules[top as usize].in_test || project.crates[krate].kind.is_test();
+            let top_test = t.modules[top as usize].in_test || project.crate_is_test(krate);
             t.modules[top as usize].in_test = top_test;
             for (k, m) in facts.modules.iter().enumerate().skip(1) {
                 let id = t.block[file] + k as ModuleId;
@@ -148,7 +148,11 @@ impl ModuleTree {
                     .map_or(top, |p| t.module_of(FileId(file as u32), p));
                 let mut path = t.modules[parent as usize].path.clone();
                 path.push(m.name.clone());
-                let in_test = m.in_test || t.modules[parent as usize].in_test;
+                let in_test = m.in_test
+                    || t.modules[parent as usize].in_test
+                    || m.test_features
+                        .as_deref()
+                        .is_some_and(|fs| project.gate_is_test(krate, fs));
                 let data = &mut t.modules[id as usize];
                 data.parent = Some(parent);
                 data.path = path;
@@ -209,7 +213,7 @@ impl ModuleTree {
             }
             t.file_crate[i] = krate;
             let base_path = path_modules(f.abs, &project.crates[krate].dir);
-            let test = project.crates[krate].kind.is_test();
+            let test = project.crate_is_test(krate);
             let fid = FileId(i as u32);
             let count = f.facts.map_or(1, |x| x.modules.len());
             for k in 0..count as LocalModule {
@@ -238,6 +242,12 @@ impl ModuleTree {
                 if let Some(p) = t.modules[id].parent {
                     let parent_test = t.modules[p as usize].in_test;
                     t.modules[id].in_test |= parent_test;
+                }
+                let gate = f
+                    .facts
+                    .and_then(|x| x.modules[k as usize].test_features.as_deref());
+                if gate.is_some_and(|fs| project.gate_is_test(krate, fs)) {
+                    t.modules[id].in_test = true;
                 }
             }
         }
