@@ -282,7 +282,13 @@ impl<'a> Resolver<'a> {
                 }
             }
             // A name from one external glob (`use std::sync::*`) is that crate's; from
-            // several, nobody can tell.
+            // several, nobody can tell. At a path's start, a crate the module can name
+            // (`regex` in `regex::Regex` beside globs that reach `use some_crate::*`) wins
+            // over such guesses.
+            if extern_prelude && self.names_a_crate(module, name) {
+                out.retain(|r| !matches!(r, Res::External(_)));
+                external.clear();
+            }
             if out.is_empty() && external.len() == 1 {
                 out = external;
             }
@@ -304,6 +310,18 @@ impl<'a> Resolver<'a> {
             .or_default()
             .insert(name.to_string(), out.clone());
         out
+    }
+
+    /// Whether `name` is a crate `module` can name: std/core/alloc or a dependency of its
+    /// package (scanned or not).
+    fn names_a_crate(&self, module: ModuleId, name: &str) -> bool {
+        if matches!(name, "std" | "core" | "alloc") {
+            return true;
+        }
+        let krate = self.tree.modules[module as usize].krate;
+        self.project.crates[krate]
+            .package
+            .is_some_and(|p| self.project.packages[p].deps.iter().any(|d| d.name == name))
     }
 
     fn crates_named(&self, krate: usize, name: &str) -> Rc<[usize]> {

@@ -1235,7 +1235,8 @@ const UNRESOLVED_SCALAR: &[&str] = &[
 
 /// The prelude's types: what a bare name means when nothing in scope defines it.
 pub fn is_prelude(name: &str) -> bool {
-    matches!(name, "String" | "Vec" | "Option" | "Result" | "Box") || PRIMITIVES.contains(&name)
+    matches!(name, "String" | "str" | "Vec" | "Option" | "Result" | "Box")
+        || PRIMITIVES.contains(&name)
 }
 
 /// Classifies a path. `None` means "not a type we know": the caller treats it as unknown.

@@ -251,6 +251,12 @@ impl<'a> TypeIndex<'a> {
         (declared, false)
     }
 
+    /// Whether a `use` in `file` binds `name` by name (not through a glob).
+    fn imports_name(&self, file: FileId, name: &str) -> bool {
+        self.facts[file.index()]
+            .is_some_and(|f| f.uses.iter().any(|u| u.alias.as_deref() == Some(name)))
+    }
+
     fn crate_of(&self, file: FileId) -> usize {
         self.resolver.tree().file_crate[file.index()]
     }
@@ -383,6 +389,18 @@ impl<'a> TypeIndex<'a> {
                     Res::Def(_) => {}
                 }
             }
+        }
+        // A prelude name (`bool`, `String`) that only an external glob could bind (`use
+        // chrono::prelude::*;` in a fn body) is the prelude's: the glob's contents are a guess,
+        // and such crates do not export prelude names. A named import (`use evil::String;`)
+        // still wins.
+        if let [single] = segments
+            && defs.is_empty()
+            && external.is_some()
+            && known::is_prelude(single)
+            && !self.imports_name(at.file, single)
+        {
+            external = None;
         }
         let full: Vec<String> = match (defs.first(), external) {
             (Some(d), _) => {
