@@ -1143,6 +1143,10 @@ const CONCURRENT_CRATES: &[&str] = &[
     "crossbeam_skiplist",
     "leapfrog",
     "whirlwind",
+    "sharded_slab",
+    "cht",
+    "lockfree",
+    "contrie",
 ];
 
 /// Names of collections: counted as collections from any crate when behind a lock (where
@@ -1404,6 +1408,7 @@ mod tests {
         );
         assert_eq!(lookup(&seg("Atomics"), false, Origin::Unresolved), None);
         assert_eq!(full("papaya::HashMap"), Some(Known::ConcurrentMap));
+        assert_eq!(full("sharded_slab::Slab"), Some(Known::ConcurrentMap));
         assert_eq!(full("std::collections::HashMap"), Some(Known::Collection));
         assert_eq!(
             lookup(&seg("spin::Once"), true, Origin::Full),
