@@ -440,6 +440,16 @@ const CRATES: &[Entry] = &[
         known: Known::Immutable,
         why: "rules loaded once; cleaning takes `&self`",
     },
+    // ---- OS handles ----
+    Entry {
+        crates: &["io_uring", "rustix", "mio", "polling"],
+        module: None,
+        names: &[
+            "IoUring", "OwnedFd", "Poll", "Poller", "Waker", "Token", "Registry",
+        ],
+        known: Known::Scalar,
+        why: "kernel handles: a pool of them is reused, it keeps no request's data",
+    },
     // ---- ids, versions, numbers ----
     Entry {
         crates: &["uuid"],

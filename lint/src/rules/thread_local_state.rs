@@ -56,7 +56,7 @@ pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     };
     Some(Hit {
         message: format!(
-            "thread-local `{}` ({}){} {what} every request that runs on the same thread",
+            "thread-local `{}` ({}) {what} every request that runs on the same thread{}",
             v.global.name,
             super::quoted_type(v.global),
             part.detail,
