@@ -135,6 +135,7 @@ impl<'ast> Collector<'ast> {
             macro_start: self.macro_start,
             module: self.module,
             in_test,
+            exported: attrs.iter().any(is_export_attr),
         });
     }
 
@@ -763,6 +764,21 @@ fn start_line(attrs: &[syn::Attribute], start: proc_macro2::Span) -> u32 {
         .chain([start.start().line])
         .min()
         .unwrap_or(0) as u32
+}
+
+/// `#[no_mangle]`, `#[export_name = ".."]` (also inside `#[unsafe(..)]`) and `#[used]`: the item
+/// is handed to foreign code or the linker.
+fn is_export_attr(attr: &syn::Attribute) -> bool {
+    let named = |path: &syn::Path| {
+        path.is_ident("no_mangle") || path.is_ident("export_name") || path.is_ident("used")
+    };
+    if named(attr.path()) {
+        return true;
+    }
+    attr.path().is_ident("unsafe")
+        && attr
+            .parse_args::<syn::Meta>()
+            .is_ok_and(|m| named(m.path()))
 }
 
 /// `#[test]`, `#[tokio::test]`, ... and `#[cfg(test)]` (also inside `all(..)`).

@@ -136,6 +136,9 @@ pub(crate) struct Global {
     pub module: LocalModule,
     /// Declared under `#[cfg(test)]` or inside a `#[test]` function.
     pub in_test: bool,
+    /// `#[no_mangle]`, `#[export_name]` or `#[used]`: handed to foreign code (a C plugin's
+    /// descriptor).
+    pub exported: bool,
     /// Declared under `#[cfg(any(test, feature = ".."))]` (see [`ModuleFact::test_features`]).
     pub test_features: Option<TestFeatures>,
     /// What the initialiser builds, when it says (`LazyLock::new(|| Mutex::new(Vec::new()))`

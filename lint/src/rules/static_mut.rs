@@ -36,6 +36,11 @@ struct Session<'r> {
 }
 ```
 
+A `static mut` exported to foreign code (`#[no_mangle]`, `#[export_name]`, `#[used]`: a C
+plugin's descriptor) is reported too, with a message that says so: the host may write it, and
+every request shares it. When a C ABI requires it and only the host writes it while loading
+the module, suppress it with that reason.
+
 ## Fix
 Move the value into per-request state: a field of a struct built per request by an isolate
 factory (`#[derive(isolate::RequestScoped)]`), or take it from the `RequestContext`. If the value
@@ -46,7 +51,26 @@ is really a constant, make it a `const` or an immutable `static`.
 };
 
 pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
-    (v.global.kind == GlobalKind::StaticMut).then(|| Hit {
+    if v.global.kind != GlobalKind::StaticMut {
+        return None;
+    }
+    if v.global.exported {
+        return Some(Hit {
+            message: format!(
+                "`static mut {}` is exported to foreign code (`#[no_mangle]`/`#[export_name]`/\
+                 `#[used]`): the host and every request share it without synchronisation",
+                v.global.name
+            ),
+            help: format!(
+                "if a C ABI requires this descriptor and only the host writes it, while loading \
+                 the module, say so: // isolate: allow({}) -- C ABI descriptor, written by the \
+                 host at load; never keep request data in it",
+                RULE.id
+            ),
+            ..Hit::default()
+        });
+    }
+    Some(Hit {
         message: format!(
             "`static mut {}` is unsynchronised mutable state shared by every request",
             v.global.name
