@@ -181,6 +181,9 @@ pub(crate) struct TypeIndex<'a> {
     /// The configured overrides that apply to types written in each file.
     overrides: &'a [&'a TypeOverrides],
     memo: RefCell<HashMap<MemoKey, Shape>>,
+    /// What each of the scanned code's traits can hold as a trait object (`None` while it is
+    /// being worked out; see [`Self::implementors`]).
+    dyn_memo: RefCell<HashMap<(String, bool), Option<Shape>>>,
     /// Members of a strongly connected component whose root has not finished yet.
     pending: RefCell<Vec<MemoKey>>,
     /// The lowest stack depth a cycle has reached back to in the current expansion (see
@@ -212,6 +215,7 @@ impl<'a> TypeIndex<'a> {
             by_name,
             overrides,
             memo: RefCell::default(),
+            dyn_memo: RefCell::default(),
             pending: RefCell::default(),
             lowest_cut: Cell::new(usize::MAX),
         }
@@ -351,14 +355,93 @@ impl<'a> TypeIndex<'a> {
             }
             TypeExpr::Ptr(_) | TypeExpr::FnPtr => Shape::default(),
             TypeExpr::Traits(paths) => {
-                if paths.iter().all(|p| known::is_stateless_trait(p)) {
-                    Shape::default()
-                } else {
-                    Shape::unknown()
+                let mut shape = Shape::default();
+                for p in paths.iter().filter(|p| !known::is_stateless_trait(p)) {
+                    shape.merge(self.implementors(p, at, visiting));
                 }
+                shape
             }
             TypeExpr::Other => Shape::unknown(),
         }
+    }
+
+    /// What a `dyn Trait` can hold: every type the scanned code implements `Trait` for (matched
+    /// by the trait's name), when the trait is the scanned code's own and every implementor is
+    /// a named type (kanidm's `Box<dyn ValueSetT>` over its value sets). Unknown otherwise: a
+    /// library trait, a blanket `impl<T> Trait for T`, or a trait whose implementors hold
+    /// `dyn Trait` again.
+    fn implementors(&self, trait_path: &[String], at: At, visiting: &mut Visiting) -> Shape {
+        let Some(name) = trait_path.last() else {
+            return Shape::unknown();
+        };
+        let key = (name.clone(), at.under_lock);
+        if let Some(done) = self.dyn_memo.borrow().get(&key) {
+            return done.clone().unwrap_or_else(Shape::unknown);
+        }
+        let all = || {
+            self.facts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| f.map(|f| (i, f)))
+        };
+        let defined = all().any(|(_, f)| {
+            f.impls
+                .iter()
+                .any(|i| i.is_trait && i.trait_path.as_ref().is_some_and(|t| t.last() == name))
+        });
+        if !defined {
+            return Shape::unknown();
+        }
+        // In progress: the trait's implementors hold the trait object again.
+        self.dyn_memo.borrow_mut().insert(key.clone(), None);
+        let depth = visiting.len();
+        let outer_cut = self.lowest_cut.replace(usize::MAX);
+        let mut shape = Shape::default();
+        let mut found = false;
+        'files: for (file, f) in all() {
+            for (idx, imp) in f.impls.iter().enumerate() {
+                if imp.is_trait || imp.trait_path.as_ref().is_none_or(|t| t.last() != name) {
+                    continue;
+                }
+                let Some(self_ty) = &imp.self_ty else {
+                    shape = Shape::unknown();
+                    break 'files;
+                };
+                // The impl's module: the one its methods are in.
+                let module = f
+                    .fns
+                    .iter()
+                    .find(|func| func.owner == Some(idx as u32))
+                    .map_or(0, |func| func.module);
+                let ty = TypeExpr::Path {
+                    segments: self_ty.segments(),
+                    args: Vec::new(),
+                };
+                let file = FileId(file as u32);
+                let inner = At {
+                    file,
+                    module: self.resolver.module(file, module),
+                    env: &Env::new(),
+                    under_lock: at.under_lock,
+                    top: false,
+                };
+                shape.merge(self.walk(&ty, inner, visiting));
+                found = true;
+            }
+        }
+        if !found {
+            shape = Shape::unknown();
+        }
+        // A cycle cut short at a type outside this search (an implementor holding its own
+        // trait object) leaves a partial answer: not kept for other globals.
+        let cut = self.lowest_cut.get();
+        if cut < depth {
+            self.dyn_memo.borrow_mut().remove(&key);
+        } else {
+            self.dyn_memo.borrow_mut().insert(key, Some(shape.clone()));
+        }
+        self.lowest_cut.set(outer_cut.min(cut));
+        shape
     }
 
     /// What a path names where it is written: a generic parameter, a configured override, the

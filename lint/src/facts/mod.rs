@@ -237,10 +237,6 @@ pub(crate) struct ImplFact {
     /// The self type, as written (`None` for a trait block or a non-path type).
     pub self_ty: Option<PathText>,
     /// The trait of `impl Trait for Type`, or the trait whose default methods these are.
-    #[expect(
-        dead_code,
-        reason = "trait methods resolve to every impl (the execution-path issue)"
-    )]
     pub trait_path: Option<PathText>,
     /// A trait's own block, not an `impl`.
     pub is_trait: bool,
