@@ -376,7 +376,7 @@ impl<'a> TypeIndex<'a> {
         };
         let key = (name.clone(), at.under_lock);
         if let Some(done) = self.dyn_memo.borrow().get(&key) {
-            return done.clone().unwrap_or_else(Shape::unknown);
+            return done.unwrap_or_else(Shape::unknown);
         }
         let all = || {
             self.facts
@@ -438,7 +438,7 @@ impl<'a> TypeIndex<'a> {
         if cut < depth {
             self.dyn_memo.borrow_mut().remove(&key);
         } else {
-            self.dyn_memo.borrow_mut().insert(key, Some(shape.clone()));
+            self.dyn_memo.borrow_mut().insert(key, Some(shape));
         }
         self.lowest_cut.set(outer_cut.min(cut));
         shape
