@@ -132,6 +132,50 @@ fn the_same_findings_wherever_the_run_starts() {
 }
 
 #[test]
+fn a_dependency_inherited_from_the_workspace_table_is_read_when_one_file_is_named() {
+    // `core-state = { workspace = true }` with the path in `[workspace.dependencies]` (kanidm's
+    // layout): the immutable type in crates/core must be seen from one file of crates/api, as
+    // from the root, or a constant turns into an unknown type depending on where the run starts.
+    let ws = temp_tree(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n\
+             [workspace.dependencies]\ncore-state = { path = \"crates/core\" }\n",
+        ),
+        (
+            "crates/api/Cargo.toml",
+            "[package]\nname = \"api\"\n[dependencies]\ncore-state = { workspace = true }\n",
+        ),
+        (
+            "crates/api/src/lib.rs",
+            "use std::sync::LazyLock;\nuse core_state::Attribute;\n\
+             pub static NAMES: LazyLock<Vec<Attribute>> = LazyLock::new(Vec::new);\n\
+             pub static REGISTRY: LazyLock<core_state::Registry> = LazyLock::new(Default::default);\n",
+        ),
+        (
+            "crates/core/Cargo.toml",
+            "[package]\nname = \"core-state\"\n",
+        ),
+        (
+            "crates/core/src/lib.rs",
+            "pub enum Attribute { Name, Custom(String) }\n\
+             #[derive(Default)]\npub struct Registry { runs: std::sync::Mutex<Vec<String>> }\n",
+        ),
+    ]);
+    let root = ws.path().canonicalize().unwrap();
+    let lib = root.join("crates/api/src/lib.rs");
+    let expected: BTreeSet<Seen> = [(
+        lib.clone(),
+        4,
+        "shared_mutable_map".to_string(),
+        "error".to_string(),
+    )]
+    .into();
+    assert_eq!(findings(&root, &[]).1, expected);
+    assert_eq!(findings(&root, &[s(&lib)]).1, expected);
+}
+
+#[test]
 fn only_files_under_the_paths_are_reported_and_counted() {
     let ws = two_crate_workspace();
     let out = run_in(

@@ -187,7 +187,7 @@ impl Project {
                     w.workspace.as_ref().map(|ws| {
                         ws.dependencies
                             .iter()
-                            .map(|(k, v)| (k.clone(), inherited_dep(v)))
+                            .map(|(k, v)| (k.clone(), inherited_dep(v, &workspace_root)))
                             .collect::<HashMap<_, _>>()
                     })
                 })
@@ -198,7 +198,7 @@ impl Project {
                 .map(|ws| {
                     ws.dependencies
                         .iter()
-                        .map(|(k, v)| (k.clone(), inherited_dep(v)))
+                        .map(|(k, v)| (k.clone(), inherited_dep(v, dir)))
                         .collect()
                 })
                 .unwrap_or_default()
@@ -212,13 +212,17 @@ impl Project {
                     .and_then(|_| ws_deps.get(key));
                 let package = detail
                     .and_then(|d| d.package.clone())
-                    .or_else(|| inherited.and_then(|(p, _)| p.clone()))
+                    .or_else(|| inherited.and_then(|(p, _, _)| p.clone()))
                     .unwrap_or_else(|| key.clone());
                 let features = detail
                     .map(|d| d.features.clone())
                     .unwrap_or_default()
                     .into_iter()
-                    .chain(inherited.into_iter().flat_map(|(_, f)| f.iter().cloned()))
+                    .chain(
+                        inherited
+                            .into_iter()
+                            .flat_map(|(_, f, _)| f.iter().cloned()),
+                    )
                     .collect();
                 deps.push(Dependency {
                     features,
@@ -227,7 +231,8 @@ impl Project {
                     kind,
                     path: detail
                         .and_then(|d| d.path.as_ref())
-                        .map(|p| normalize(&dir.join(p))),
+                        .map(|p| normalize(&dir.join(p)))
+                        .or_else(|| inherited.and_then(|(_, _, p)| p.clone())),
                 });
             }
         };
@@ -449,13 +454,17 @@ impl Project {
     }
 }
 
-/// What a `[workspace.dependencies]` entry gives a member that writes `workspace = true`: the
-/// package it renames, and the features it enables.
-fn inherited_dep(spec: &DepSpec) -> (Option<String>, Vec<String>) {
+/// What a `[workspace.dependencies]` entry (in the manifest in `root`) gives a member that
+/// writes `workspace = true`: the package it renames, the features it enables, and the
+/// directory of a path dependency.
+fn inherited_dep(spec: &DepSpec, root: &Path) -> (Option<String>, Vec<String>, Option<PathBuf>) {
     let detail = spec.detail();
     (
         detail.and_then(|d| d.package.clone()),
         detail.map(|d| d.features.clone()).unwrap_or_default(),
+        detail
+            .and_then(|d| d.path.as_ref())
+            .map(|p| normalize(&root.join(p))),
     )
 }
 
