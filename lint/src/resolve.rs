@@ -173,6 +173,26 @@ impl<'a> Resolver<'a> {
                 };
             }
             "Self" => return Resolution::default(),
+            // `::name::..`: a crate, never a module or import in scope.
+            "" => {
+                let Some(name) = segments.get(1) else {
+                    return Resolution::default();
+                };
+                let krate = self.tree.modules[module as usize].krate;
+                let roots: Vec<Res> = self
+                    .crates_named(krate, name)
+                    .iter()
+                    .filter_map(|&c| self.tree.crate_root.get(c).copied().flatten())
+                    .map(|root| Res::Def(Def::Module(root)))
+                    .collect();
+                if roots.is_empty() {
+                    return Resolution {
+                        res: vec![Res::External(segments[1..].to_vec())],
+                        consumed: segments.len(),
+                    };
+                }
+                return self.walk(roots, &segments[2..], 2);
+            }
             name => {
                 let found = self.lookup(module, name, true);
                 if found.is_empty() {
@@ -465,6 +485,29 @@ mod tests {
         assert_eq!(names(&fx, 2, "super::state::Engine"), ["type Engine#1"]);
         assert_eq!(names(&fx, 0, "serde::Serialize"), ["ext serde::Serialize"]);
         assert!(names(&fx, 0, "Nowhere").is_empty());
+    }
+
+    #[test]
+    fn a_rooted_path_names_a_crate_and_external_globs_do_not_hide_dependencies() {
+        let fx = fixture(&[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"app\"\n[dependencies]\nio_uring = \"1\"\nregex = \"1\"\nother = \"1\"\n",
+            ),
+            ("src/lib.rs", "mod io_uring; use other::prelude::*;\n"),
+            ("src/io_uring/mod.rs", "mod pool; pub struct IoUring;\n"),
+            (
+                "src/io_uring/pool.rs",
+                "use super::*; use ::io_uring::IoUring as Ring;\n",
+            ),
+        ]);
+        // Module 2 is `io_uring::pool`: `::io_uring` is the crate, `super::IoUring` the module's.
+        assert_eq!(names(&fx, 2, "Ring"), ["ext io_uring::IoUring"]);
+        assert_eq!(names(&fx, 2, "IoUring"), ["type IoUring#1"]);
+        // Beside the external glob `other::prelude::*`, `regex` is the dependency, not
+        // `other::prelude::regex`; a name nothing else binds is still the glob's guess.
+        assert_eq!(names(&fx, 0, "regex::Regex"), ["ext regex::Regex"]);
+        assert_eq!(names(&fx, 0, "Thing"), ["ext other::prelude::Thing"]);
     }
 
     #[test]

@@ -317,19 +317,23 @@ impl<'ast> Collector<'ast> {
     }
 
     /// Records `use` bindings: `use a::b::{C, D as E}` binds `C -> a::b::C` and `E -> a::b::D`.
+    /// `rooted`: the `use` starts with `::` (`use ::io_uring::IoUring;`), so its first segment is
+    /// a crate, never a module in scope; the path is then recorded with an empty first segment.
     fn add_use_tree(
         &mut self,
         prefix: &mut Vec<&'ast syn::Ident>,
         tree: &'ast syn::UseTree,
         is_pub: bool,
+        rooted: bool,
     ) {
         let path = |prefix: &[&syn::Ident], last: Option<&syn::Ident>| {
-            PathText::new(prefix.iter().copied().chain(last))
+            let idents = prefix.iter().copied().chain(last).map(ToString::to_string);
+            PathText::new(rooted.then(String::new).into_iter().chain(idents))
         };
         match tree {
             syn::UseTree::Path(p) => {
                 prefix.push(&p.ident);
-                self.add_use_tree(prefix, &p.tree, is_pub);
+                self.add_use_tree(prefix, &p.tree, is_pub, rooted);
                 prefix.pop();
             }
             syn::UseTree::Name(n) => {
@@ -353,7 +357,7 @@ impl<'ast> Collector<'ast> {
             syn::UseTree::Group(g) => g
                 .items
                 .iter()
-                .for_each(|t| self.add_use_tree(prefix, t, is_pub)),
+                .for_each(|t| self.add_use_tree(prefix, t, is_pub, rooted)),
             syn::UseTree::Glob(_) => self.push_use(None, path(prefix, None), is_pub),
         }
     }
@@ -611,7 +615,8 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         let mut prefix = Vec::new();
-        self.add_use_tree(&mut prefix, &item.tree, is_pub(&item.vis));
+        let rooted = item.leading_colon.is_some();
+        self.add_use_tree(&mut prefix, &item.tree, is_pub(&item.vis), rooted);
     }
 
     fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
