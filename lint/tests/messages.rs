@@ -110,3 +110,24 @@ fn an_exported_static_mut_says_it_is_exported() {
     let plain = finding("pub static mut COUNT: u32 = 0;\n", "COUNT");
     assert!(!text(&plain, "message").contains("exported"));
 }
+
+#[test]
+fn an_alias_is_named_with_its_arguments_bound() {
+    // lemmy's `CacheLock<T>` alias, used in a handler: the part is printed as it is used.
+    let f = finding(
+        "pub type CacheLock<T> = std::sync::LazyLock<moka::future::Cache<(), T>>;\n\
+         pub struct GetSiteResponse { pub admins: Vec<String> }\n\
+         pub async fn get_site() {\n\
+             static CACHE: CacheLock<GetSiteResponse> = std::sync::LazyLock::new(|| todo!());\n\
+         }\n",
+        "CACHE",
+    );
+    assert_eq!(f["rule"], "shared_mutable_map");
+    assert_contains(
+        &text(&f, "message"),
+        &[
+            "`CacheLock` is a `Cache<(), GetSiteResponse>`",
+            "moka::future::Cache",
+        ],
+    );
+}

@@ -390,7 +390,9 @@ impl<'a> TypeIndex<'a> {
                 .any(|i| i.is_trait && i.trait_path.as_ref().is_some_and(|t| t.last() == name))
         });
         if !defined {
-            self.dyn_memo.borrow_mut().insert(key, Some(Shape::unknown()));
+            self.dyn_memo
+                .borrow_mut()
+                .insert(key, Some(Shape::unknown()));
             return Shape::unknown();
         }
         // In progress: the trait's implementors hold the trait object again.

@@ -182,6 +182,9 @@ impl<'a> TypeIndex<'a> {
             Node::Known(_, full) if full.as_slice() != segments => Some(full.join("::")),
             _ => None,
         };
+        // Printed with the generic arguments bound where the type is written (an alias's
+        // `Cache<(), T>` used as `CacheLock<GetSiteResponse>` prints `Cache<(), GetSiteResponse>`).
+        let printed = print(&super::substitute(ty, at.env));
         let here = |search: &mut Search, lock: Option<(String, usize)>| {
             // A collection directly inside the lock that is the field's own type: name the
             // lock's type (`Mutex<HashMap<..>>`), not the collection behind it.
@@ -189,7 +192,7 @@ impl<'a> TypeIndex<'a> {
                 Some((lock, depth)) if depth == search.steps.len() => {
                     search.found = Some((lock, None, None))
                 }
-                lock => search.found = Some((print(ty), full.clone(), lock.map(|(l, _)| l))),
+                lock => search.found = Some((printed.clone(), full.clone(), lock.map(|(l, _)| l))),
             }
             true
         };
@@ -202,7 +205,7 @@ impl<'a> TypeIndex<'a> {
             Node::Override(true) => match search.target {
                 Target::Interior | Target::LockedData => here(search, None),
                 _ => {
-                    search.locks.push((print(ty), search.steps.len()));
+                    search.locks.push((printed.clone(), search.steps.len()));
                     let hit = into_args(true, search);
                     search.locks.pop();
                     hit
@@ -253,13 +256,13 @@ impl<'a> TypeIndex<'a> {
                         here(search, lock)
                     }
                     Known::Interior | Known::ConcurrentMap => {
-                        search.locks.push((print(ty), search.steps.len()));
+                        search.locks.push((printed.clone(), search.steps.len()));
                         let hit = into_args(true, search);
                         search.locks.pop();
                         hit
                     }
                     Known::Lazy if !at.top => {
-                        search.locks.push((print(ty), search.steps.len()));
+                        search.locks.push((printed.clone(), search.steps.len()));
                         let hit = into_args(at.under_lock, search);
                         search.locks.pop();
                         hit
