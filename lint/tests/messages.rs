@@ -128,3 +128,27 @@ fn an_alias_is_named_with_its_arguments_bound() {
         &["`CacheLock` is a `moka::future::Cache<(), GetSiteResponse>`"],
     );
 }
+
+#[test]
+fn a_trait_object_is_followed_into_the_implementor_that_holds_the_state() {
+    let f = finding(
+        "use std::sync::LazyLock;\n\
+         pub trait Hook: Send + Sync {}\n\
+         pub struct Quiet;\n\
+         impl Hook for Quiet {}\n\
+         pub struct Recording { seen: std::sync::Mutex<Vec<String>> }\n\
+         impl Hook for Recording {}\n\
+         pub static HOOKS: LazyLock<Vec<Box<dyn Hook>>> = LazyLock::new(Vec::new);\n",
+        "HOOKS",
+    );
+    assert_eq!(f["rule"], "shared_mutable_map");
+    assert_contains(&text(&f, "message"), &["`Recording.seen`"]);
+    assert!(
+        f["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["line"] == 5),
+        "a related span at the implementor's field: {f:#}"
+    );
+}

@@ -378,62 +378,26 @@ impl<'a> TypeIndex<'a> {
         if let Some(done) = self.dyn_memo.borrow().get(&key) {
             return done.unwrap_or_else(Shape::unknown);
         }
-        let all = || {
-            self.facts
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| f.map(|f| (i, f)))
-        };
-        let defined = all().any(|(_, f)| {
-            f.impls
-                .iter()
-                .any(|i| i.is_trait && i.trait_path.as_ref().is_some_and(|t| t.last() == name))
-        });
-        if !defined {
+        let Some(types) = self.implementor_types(name) else {
             self.dyn_memo
                 .borrow_mut()
                 .insert(key, Some(Shape::unknown()));
             return Shape::unknown();
-        }
+        };
         // In progress: the trait's implementors hold the trait object again.
         self.dyn_memo.borrow_mut().insert(key.clone(), None);
         let depth = visiting.len();
         let outer_cut = self.lowest_cut.replace(usize::MAX);
         let mut shape = Shape::default();
-        let mut found = false;
-        'files: for (file, f) in all() {
-            for (idx, imp) in f.impls.iter().enumerate() {
-                if imp.is_trait || imp.trait_path.as_ref().is_none_or(|t| t.last() != name) {
-                    continue;
-                }
-                let Some(self_ty) = &imp.self_ty else {
-                    shape = Shape::unknown();
-                    break 'files;
-                };
-                // The impl's module: the one its methods are in.
-                let module = f
-                    .fns
-                    .iter()
-                    .find(|func| func.owner == Some(idx as u32))
-                    .map_or(0, |func| func.module);
-                let ty = TypeExpr::Path {
-                    segments: self_ty.segments(),
-                    args: Vec::new(),
-                };
-                let file = FileId(file as u32);
-                let inner = At {
-                    file,
-                    module: self.resolver.module(file, module),
-                    env: &Env::new(),
-                    under_lock: at.under_lock,
-                    top: false,
-                };
-                shape.merge(self.walk(&ty, inner, visiting));
-                found = true;
-            }
-        }
-        if !found {
-            shape = Shape::unknown();
+        for (file, module, ty) in &types {
+            let inner = At {
+                file: *file,
+                module: *module,
+                env: &Env::new(),
+                under_lock: at.under_lock,
+                top: false,
+            };
+            shape.merge(self.walk(ty, inner, visiting));
         }
         // A cycle cut short at a type outside this search (an implementor holding its own
         // trait object) leaves a partial answer: not kept for other globals.
@@ -445,6 +409,50 @@ impl<'a> TypeIndex<'a> {
         }
         self.lowest_cut.set(outer_cut.min(cut));
         shape
+    }
+
+    /// The types the scanned code implements trait `name` for, each with where its impl is
+    /// written; `None` when the trait is not the scanned code's, when it has no implementor, or
+    /// when an implementor is not a named type (`impl<T> Trait for T`).
+    pub(crate) fn implementor_types(
+        &self,
+        name: &str,
+    ) -> Option<Vec<(FileId, ModuleId, TypeExpr)>> {
+        let all = || {
+            self.facts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| f.map(|f| (FileId(i as u32), f)))
+        };
+        let defined = all().any(|(_, f)| {
+            f.impls
+                .iter()
+                .any(|i| i.is_trait && i.trait_path.as_ref().is_some_and(|t| t.last() == name))
+        });
+        if !defined {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (file, f) in all() {
+            for (idx, imp) in f.impls.iter().enumerate() {
+                if imp.is_trait || imp.trait_path.as_ref().is_none_or(|t| t.last() != name) {
+                    continue;
+                }
+                let self_ty = imp.self_ty.as_ref()?;
+                // The impl's module: the one its methods are in.
+                let module = f
+                    .fns
+                    .iter()
+                    .find(|func| func.owner == Some(idx as u32))
+                    .map_or(0, |func| func.module);
+                let ty = TypeExpr::Path {
+                    segments: self_ty.segments(),
+                    args: Vec::new(),
+                };
+                out.push((file, self.resolver.module(file, module), ty));
+            }
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     /// What a path names where it is written: a generic parameter, a configured override, the

@@ -148,7 +148,35 @@ impl<'a> TypeIndex<'a> {
             TypeExpr::Array(inner) | TypeExpr::Ref { inner, .. } => {
                 self.descend(inner, at.inner(at.under_lock), search)
             }
-            TypeExpr::Traits(_) | TypeExpr::Other => {
+            TypeExpr::Traits(paths) => {
+                // Into the types the scanned code implements the trait for (`dyn Hook` holding
+                // a `Recording` with a locked list).
+                let types = paths
+                    .iter()
+                    .filter(|p| !known::is_stateless_trait(p))
+                    .filter_map(|p| self.implementor_types(p.last()?))
+                    .flatten();
+                for (file, module, t) in types {
+                    let env = Env::new();
+                    let inner = At {
+                        file,
+                        module,
+                        env: &env,
+                        under_lock: at.under_lock,
+                        top: false,
+                    };
+                    if self.descend(&t, inner, search) {
+                        return true;
+                    }
+                }
+                // A library trait, a blanket impl: the trait object is the unknown part.
+                if search.target == Target::Unknown {
+                    search.found = Some((print(ty), None, None));
+                    return true;
+                }
+                false
+            }
+            TypeExpr::Other => {
                 if search.target == Target::Unknown {
                     search.found = Some((print(ty), None, None));
                     return true;
