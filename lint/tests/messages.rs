@@ -152,3 +152,14 @@ fn a_trait_object_is_followed_into_the_implementor_that_holds_the_state() {
         "a related span at the implementor's field: {f:#}"
     );
 }
+
+#[test]
+fn the_scanned_codes_own_string_is_named_by_its_path() {
+    let f = finding(
+        "mod m { pub struct String { pub inner: std::sync::Mutex<Vec<u8>> } }\n\
+         pub static LOCAL_STRING: std::sync::LazyLock<m::String> = std::sync::LazyLock::new(|| todo!());\n",
+        "LOCAL_STRING",
+    );
+    assert_eq!(f["rule"], "shared_mutable_map");
+    assert_contains(&text(&f, "message"), &["`crate::m::String.inner`"]);
+}

@@ -338,8 +338,22 @@ impl<'a> TypeIndex<'a> {
                 if !self.holds(field, field_at, search) {
                     continue;
                 }
+                // The scanned code's own `String` or `Vec` is named by its path, not mistaken
+                // for std's in the message.
+                let owner = if known::is_prelude(&d.def.name) {
+                    let mut path = self.def_module_path(d);
+                    if self.crate_of(d.file) == self.crate_of(at.file)
+                        && let Some(first) = path.first_mut()
+                    {
+                        *first = "crate".into();
+                    }
+                    path.push(d.def.name.clone());
+                    path.join("::")
+                } else {
+                    d.def.name.clone()
+                };
                 search.steps.push(Step {
-                    owner: d.def.name.clone(),
+                    owner,
                     field: d.def.field_name(i).to_string(),
                     file: d.file,
                     pos: if alias {
