@@ -8,7 +8,7 @@ use isolate_lint::report::{Renderer, human::Human, json::Json};
 use isolate_lint::rules::{self, Selector};
 use isolate_lint::{KeepTexts, LoadError, Workspace, WorkspaceOptions};
 
-use crate::cli::{CheckArgs, Format};
+use crate::cli::{CheckArgs, Format, LspArgs};
 use crate::term;
 
 /// `cargo isolate check`.
@@ -108,6 +108,14 @@ pub fn explain(rule: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `cargo isolate lsp`: the language server on stdin/stdout.
+pub fn lsp(args: LspArgs) -> ExitCode {
+    let options = isolate_lint::lsp::Options {
+        debounce: std::time::Duration::from_millis(args.debounce_ms),
+    };
+    ExitCode::from(isolate_lint::lsp::run_stdio(options) as u8)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

@@ -18,7 +18,8 @@
 //! 7. `rules` - the registry; global checks and project-wide checks;
 //! 8. `suppress` - both suppression spellings, and the rules about suppressions;
 //! 9. `analysis` - stages 5-8 over the facts in memory, then levels, into diagnostics;
-//! 10. [`report`] - renderers: human (miette) and JSON.
+//! 10. [`report`] - renderers: human (miette) and JSON;
+//! 11. [`lsp`] - the language server: a [`Workspace`] kept alive, fed the editor's buffers.
 //!
 //! ```
 //! use isolate_lint::{Workspace, WorkspaceOptions};
@@ -41,6 +42,7 @@ mod classify;
 mod config;
 mod diagnostic;
 mod facts;
+pub mod lsp;
 mod parse;
 mod project;
 pub mod report;
