@@ -404,14 +404,8 @@ mod tests {
         );
         assert_eq!(idx.position(4, Encoding::Utf16), Position::new(0, 2));
         // Linter positions past a line's end stop at it.
-        assert_eq!(
-            idx.line_column(1, 99, Encoding::Utf16),
-            Position::new(0, 4)
-        );
-        assert_eq!(
-            idx.line_column(9, 3, Encoding::Utf16),
-            Position::new(8, 0)
-        );
+        assert_eq!(idx.line_column(1, 99, Encoding::Utf16), Position::new(0, 4));
+        assert_eq!(idx.line_column(9, 3, Encoding::Utf16), Position::new(8, 0));
         let empty = LineIndex::new("");
         assert_eq!(empty.offset(Position::new(3, 3), Encoding::Utf8), 0);
         assert_eq!(empty.position(3, Encoding::Utf8), Position::new(0, 0));

@@ -298,3 +298,86 @@ fn workspace_edit(fix: &Fix, texts: &mut Texts, enc: convert::Encoding) -> Works
 fn internal(e: serde_json::Error) -> Failure {
     (ErrorCode::InternalError, e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Loc, PathStep, Span};
+    use crate::{Workspace, WorkspaceOptions};
+
+    /// The execution path is filled by the call graph (issue 7); until then a synthetic one
+    /// shows how the hover and the diagnostic's related information render it.
+    #[test]
+    fn the_execution_path_in_the_hover_and_the_related_information() {
+        let mut ws = Workspace::new(WorkspaceOptions::default());
+        let api = ws.set_file_text(
+            "/virtual/app/src/api.rs",
+            "// é\npub async fn create_run() {\n    engine::start();\n}\n",
+        );
+        ws.set_file_text(
+            "/virtual/app/src/engine.rs",
+            "pub static mut RUNS: u32 = 0;\n",
+        );
+        let mut d = ws.analyse().diagnostics.remove(0);
+        let at = |line, column, len| Span {
+            file: api,
+            loc: Loc {
+                line,
+                column,
+                end_line: line,
+                end_column: column + len,
+                ..Loc::default()
+            },
+        };
+        d.execution_path = vec![
+            PathStep {
+                function: "create_run".into(),
+                span: at(2, 14, 10),
+            },
+            PathStep {
+                function: "engine::start".into(),
+                span: at(3, 5, 13),
+            },
+        ];
+        let mut texts = Texts::new(&ws);
+        let hover = hover_text(&d, &texts);
+        assert!(
+            hover.contains(
+                "**Execution path** (from the request's entry point):\n\n\
+                 1. `create_run` at [/virtual/app/src/api.rs:2](file:///virtual/app/src/api.rs#L2)\n\
+                 2. `engine::start` at [/virtual/app/src/api.rs:3](file:///virtual/app/src/api.rs#L3)\n"
+            ),
+            "{hover}"
+        );
+        assert!(
+            hover.starts_with("**isolate::static_mut** (error)"),
+            "{hover}"
+        );
+        assert!(hover.contains("## Why it is a cross-user leak"), "{hover}");
+        let lsp = convert::diagnostic(&d, &mut texts, convert::Encoding::Utf16);
+        let related = lsp.related_information.unwrap();
+        assert_eq!(related.len(), 2);
+        assert_eq!(
+            related[0].message,
+            "execution path 1/2: `create_run` (entry point)"
+        );
+        assert_eq!(
+            related[1].message,
+            "execution path 2/2: `engine::start` (uses it)"
+        );
+        assert_eq!(
+            related[0].location.uri.as_str(),
+            "file:///virtual/app/src/api.rs"
+        );
+        assert_eq!(
+            (
+                related[0].location.range.start,
+                related[0].location.range.end
+            ),
+            (
+                lsp_types::Position::new(1, 13),
+                lsp_types::Position::new(1, 23)
+            )
+        );
+    }
+}
