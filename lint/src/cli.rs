@@ -47,8 +47,9 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct LspArgs {
-    /// Milliseconds without a further change before a changed document is analysed (opening
-    /// and saving analyse at once).
+    /// Debounce window in milliseconds: a change that follows the last analysis by less than
+    /// this waits until changes stop for this long (an isolated change, opening and saving
+    /// analyse at once).
     #[arg(long, value_name = "MS", default_value_t = isolate_lint::lsp::DEFAULT_DEBOUNCE_MS)]
     pub debounce_ms: u64,
     /// Accepted and ignored: clients such as vscode-languageclient add it.

@@ -27,7 +27,8 @@ use std::time::Duration;
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// How long after a change (with no further change) the server analyses.
+    /// The debounce window: a change within it of the last analysis waits until no change came
+    /// for this long (an isolated change is analysed at once; see `debounce.rs`).
     pub debounce: Duration,
 }
 
@@ -40,7 +41,7 @@ impl Default for Options {
 }
 
 /// The default debounce window, in milliseconds.
-pub const DEFAULT_DEBOUNCE_MS: u64 = 10;
+pub const DEFAULT_DEBOUNCE_MS: u64 = 50;
 
 /// Serves one client on stdin/stdout until it says `exit` or goes away, and returns the exit
 /// code: 0 after `shutdown` then `exit`, 1 when the client exits without asking to shut down

@@ -586,7 +586,6 @@ impl Server {
 
     /// Hands the changed documents to the workspace, analyses, and publishes what changed.
     pub fn analyse(&mut self) {
-        self.debounce.clear();
         let dirty: Vec<(PathBuf, String)> = self
             .docs
             .take_dirty()
@@ -621,6 +620,7 @@ impl Server {
         let report = self.ws.analyse();
         self.publish(&report);
         self.report = report;
+        self.debounce.ran(Instant::now());
     }
 
     fn publish(&mut self, report: &Report) {
