@@ -208,7 +208,15 @@ fn json_has_exactly_the_documented_keys() {
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| n.to_string()).collect() };
     assert_eq!(
         keys(&doc),
-        set(&["version", "findings", "suppressed", "errors", "summary"])
+        set(&[
+            "version",
+            "findings",
+            "suppressed",
+            "baselined",
+            "baseline_absent",
+            "errors",
+            "summary"
+        ])
     );
     assert_eq!(doc["version"], 1);
     assert_eq!(
@@ -218,11 +226,12 @@ fn json_has_exactly_the_documented_keys() {
             "errors",
             "warnings",
             "suppressed",
+            "baselined",
             "duration_ms"
         ])
     );
-    // Keys are only ever added: `path`, `related`, `notes` and `fix` came after the first
-    // release, in the same `version: 1`.
+    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `item_path` and
+    // `baselined` came after the first release, in the same `version: 1`.
     let finding_keys = [
         "rule",
         "level",
@@ -236,9 +245,11 @@ fn json_has_exactly_the_documented_keys() {
         "end_line",
         "end_column",
         "item",
+        "item_path",
         "type",
         "message",
         "help",
+        "baselined",
     ];
     assert_eq!(keys(&doc["findings"][0]), set(&finding_keys), "{doc}");
     let mut suppressed_keys = finding_keys.to_vec();
@@ -814,14 +825,7 @@ fn empty_and_whitespace_files_are_fine() {
 // ---------------------------------------------------------------- file selection
 
 fn scanned_items(dir: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let out = check_json(dir, extra);
-    let doc = out.json();
-    let mut items: Vec<String> = briefs(&doc, "findings")
-        .into_iter()
-        .map(|b| b.item)
-        .collect();
-    items.sort();
-    items
+    common::sorted_items(&check_json(dir, extra).json(), "findings")
 }
 
 #[test]

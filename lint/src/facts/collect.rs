@@ -9,7 +9,7 @@ use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
 use super::types::{self, from_syn};
 use super::{
     Call, Callee, FileFacts, FnFact, Global, GlobalKind, ImplFact, LocalModule, ModuleFact,
-    ModuleKind, PathText, TypeDef, TypeDefKind, UseFact,
+    ModuleKind, PathText, StaticRet, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -33,7 +33,17 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         in_test: false,
     });
     c.visit_file(file);
-    c.facts
+    let mut f = c.facts;
+    // The facts of every file stay in memory: no growth slack.
+    f.modules.shrink_to_fit();
+    f.uses.shrink_to_fit();
+    f.impls.shrink_to_fit();
+    f.globals.shrink_to_fit();
+    f.types.shrink_to_fit();
+    f.fns.shrink_to_fit();
+    f.suppressions.shrink_to_fit();
+    f.test_ranges.shrink_to_fit();
+    f
 }
 
 struct FnFrame<'ast> {
@@ -47,19 +57,17 @@ struct FnFrame<'ast> {
 impl FnFrame<'_> {
     /// What the body collected, sorted and deduplicated in exact-size vectors; the frame keeps
     /// its (emptied) buffers for the next function.
-    fn take(&mut self) -> (Vec<PathText>, Vec<Call>) {
+    fn take(&mut self) -> (Box<[PathText]>, Box<[Call]>) {
         self.locals.clear();
         self.uses.sort_unstable();
         self.uses.dedup();
-        let mut uses = Vec::with_capacity(self.uses.len());
-        uses.append(&mut self.uses);
+        let uses: Box<[PathText]> = self.uses.drain(..).collect();
         // Each callee at its first call site.
         self.calls
             .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
         self.calls
             .dedup_by(|later, first| later.callee == first.callee);
-        let mut calls = Vec::with_capacity(self.calls.len());
-        calls.append(&mut self.calls);
+        let calls: Box<[Call]> = self.calls.drain(..).collect();
         (uses, calls)
     }
 }
@@ -164,7 +172,7 @@ impl<'ast> Collector<'ast> {
     ) {
         self.push_attr_suppressions(attrs);
         self.with_test_attrs(attrs, start, body.brace_token.span.close(), |c| {
-            let name = sig.ident.to_string();
+            let name = sig.ident.to_string().into_boxed_str();
             let owner = c.impl_stack.last().copied();
             let frame = c.spare.pop().unwrap_or_else(|| FnFrame {
                 uses: Vec::new(),
@@ -202,13 +210,17 @@ impl<'ast> Collector<'ast> {
                     None => Loc::lines_of(sig.ident.span()),
                 },
                 start_line: start_line(attrs, start),
-                ret: static_ret.map(|ty| from_syn(ty)),
-                ret_text: static_ret.map(|ty| types::print(ty)).unwrap_or_default(),
+                static_ret: static_ret.map(|ty| {
+                    Box::new(StaticRet {
+                        ty: from_syn(ty),
+                        text: types::print(ty),
+                    })
+                }),
                 // Doc comments are attributes too, and the most numerous: leave them out.
                 attrs: attrs
                     .iter()
                     .filter(|a| !a.path().is_ident("doc"))
-                    .map(|a| path_string(a.path()))
+                    .map(|a| path_string(a.path()).into_boxed_str())
                     .collect(),
                 uses,
                 calls,
@@ -740,7 +752,7 @@ mod tests {
         );
         assert_eq!(f.fns[0].qualified(&f), "E::instance");
         assert!(f.fns[0].returns_static_ref());
-        assert_eq!(f.fns[0].ret_text, "&'static E");
+        assert_eq!(f.fns[0].ret_text(), "&'static E");
         assert!(f.fns[0].uses.iter().any(|u| u.as_str() == "I"));
         let owner = f.fns[0].owner.expect("a method");
         assert_eq!(
