@@ -501,3 +501,55 @@ fn without_a_workspace_folder_open_files_are_linted_alone() {
     assert_eq!(codes(&c.diagnostics(&uri)), ["isolate::static_mut"]);
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn an_unsaved_accessor_points_at_its_global_in_another_file() {
+    let state = "use std::sync::{Mutex, OnceLock};\npub struct Bridge { peers: Mutex<Vec<u64>> }\n\
+                 pub static BRIDGE: OnceLock<Bridge> = OnceLock::new();\n";
+    let dir = temp_tree(&[
+        ("Cargo.toml", MANIFEST),
+        ("src/main.rs", "mod state;\nmod bridge;\nfn main() {}\n"),
+        ("src/state.rs", state),
+        ("src/bridge.rs", "use crate::state::Bridge;\n"),
+    ]);
+    let bridge_uri = file_uri(&dir.path().join("src/bridge.rs"));
+    let state_uri = file_uri(&dir.path().join("src/state.rs"));
+    let mut c = server();
+    c.initialize(Some(dir.path()), json!({}));
+    // The accessor exists only in the editor's buffer; the disk never sees it.
+    let accessor = "use crate::state::{Bridge, BRIDGE};\n\
+                    pub fn instance() -> &'static Bridge {\n    BRIDGE.get_or_init(|| todo!())\n}\n";
+    c.open(&bridge_uri, accessor);
+    let published = c.wait("the accessor's finding", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == bridge_uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+    });
+    let d = &published["params"]["diagnostics"][0];
+    assert_eq!(d["code"], "isolate::lazy_singleton", "{published}");
+    assert_eq!(d["range"]["start"], json!({"line": 1, "character": 7}));
+    let related = d["relatedInformation"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no related information: {d}"));
+    assert_eq!(related.len(), 1, "{d}");
+    assert_eq!(related[0]["location"]["uri"], state_uri);
+    assert_eq!(
+        related[0]["location"]["range"]["start"],
+        json!({"line": 2, "character": 11})
+    );
+    assert_eq!(related[0]["message"], "`BRIDGE` is declared here");
+
+    // Closed unsaved: the file is the disk's again, without the accessor.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": bridge_uri}}),
+    );
+    assert_eq!(c.diagnostics(&bridge_uri), Vec::<Value>::new());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/bridge.rs")).unwrap(),
+        "use crate::state::Bridge;\n"
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
