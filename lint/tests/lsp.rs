@@ -553,3 +553,52 @@ fn an_unsaved_accessor_points_at_its_global_in_another_file() {
     );
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn the_disk_is_read_once_then_only_what_the_editor_says_changed() {
+    let dir = app();
+    let main_uri = file_uri(&dir.path().join("src/main.rs"));
+    let other = dir.path().join("src/other.rs");
+    let other_uri = file_uri(&other);
+    std::fs::write(&other, "pub const A: u8 = 0;\n").unwrap();
+    let mut c = server();
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    c.initialize(Some(dir.path()), caps);
+    c.open(&main_uri, "mod state;\nmod other;\nfn main() {}\n");
+    // Loaded: state.rs's finding is published although it is not open.
+    let state_uri = file_uri(&dir.path().join("src/state.rs"));
+    assert_eq!(codes(&c.diagnostics(&state_uri)), ["isolate::static_mut"]);
+    // other.rs gains a global on disk, and nobody says so: an edit elsewhere re-analyses the
+    // facts in memory, not the disk, so it is not seen...
+    std::fs::write(&other, "pub static mut B: u8 = 0;\n").unwrap();
+    c.replace(
+        &main_uri,
+        2,
+        "mod state;\nmod other;\nstatic mut C: u8 = 0;\nfn main() {}\n",
+    );
+    assert_eq!(codes(&c.diagnostics(&main_uri)), ["isolate::static_mut"]);
+    // A request answered after that analysis's publications: none of them was for other.rs.
+    c.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 0, "character": 0}}),
+    );
+    let published_other = |c: &Client| {
+        c.received
+            .iter()
+            .filter(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == other_uri
+            })
+            .count()
+    };
+    assert_eq!(published_other(&c), 0, "other.rs was read from disk again");
+    // ...until the editor's file watcher reports it.
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": other_uri, "type": 2}]}),
+    );
+    let d = c.diagnostics(&other_uri);
+    assert_eq!(codes(&d), ["isolate::static_mut"]);
+    assert!(d[0]["message"].as_str().unwrap().contains("`static mut B`"));
+    assert_eq!(published_other(&c), 1);
+    assert_eq!(c.shutdown(), Some(0));
+}
