@@ -602,3 +602,46 @@ fn the_disk_is_read_once_then_only_what_the_editor_says_changed() {
     assert_eq!(published_other(&c), 1);
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_burst_of_changes_waits_for_the_debounce_and_a_save_analyses_it_at_once() {
+    let dir = app();
+    let uri = file_uri(&dir.path().join("src/state.rs"));
+    // A ten-minute window: whatever is published before it ends was asked for by a save.
+    let mut c = Client::start(
+        Path::new(env!("CARGO_BIN_EXE_cargo-isolate")),
+        &["lsp", "--debounce-ms", "600000"],
+    );
+    c.initialize(Some(dir.path()), json!({}));
+    c.open(&uri, STATE);
+    assert_eq!(codes(&c.diagnostics(&uri)), ["isolate::static_mut"]);
+    // Two changes right after that analysis: a burst, held back by the window.
+    c.replace(&uri, 2, "const RUNS: u32 = 0;\n");
+    c.replace(&uri, 3, "pub const RUNS: u32 = 0;\n");
+    // A round trip that does not need findings (an unknown method): handled after both changes.
+    let unknown = c.request("isolate/nothing", json!({}));
+    assert_eq!(error_code(&unknown), -32601);
+    let publications = |c: &Client| {
+        c.received
+            .iter()
+            .filter(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+            })
+            .count()
+    };
+    assert_eq!(
+        publications(&c),
+        1,
+        "the burst was analysed before its window ended"
+    );
+    // Saving analyses the last text at once.
+    c.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let saved = c.published(&uri);
+    assert_eq!(saved["version"], 3, "{saved}");
+    assert_eq!(saved["diagnostics"], json!([]));
+    assert_eq!(publications(&c), 2, "one analysis for the burst");
+    assert_eq!(c.shutdown(), Some(0));
+}
