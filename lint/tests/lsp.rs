@@ -645,3 +645,56 @@ fn a_burst_of_changes_waits_for_the_debounce_and_a_save_analyses_it_at_once() {
     assert_eq!(publications(&c), 2, "one analysis for the burst");
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_flood_of_changes_is_coalesced_and_its_last_text_wins() {
+    let dir = app();
+    let uri = file_uri(&dir.path().join("src/state.rs"));
+    let mut c = server();
+    c.initialize(Some(dir.path()), json!({}));
+    c.open(&uri, STATE);
+    assert_eq!(codes(&c.diagnostics(&uri)), ["isolate::static_mut"]);
+    // 400 incremental edits as fast as the pipe takes them, each adding or removing a second
+    // global after the last line: analysed one by one, every one would publish.
+    let global = "pub static mut FLOOD: u8 = 0;\n";
+    for version in 2..=401 {
+        let change = if version % 2 == 0 {
+            json!({"range": range((2, 0), (2, 0)), "text": global})
+        } else {
+            json!({"range": range((2, 0), (3, 0)), "text": ""})
+        };
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
+        );
+    }
+    // The last edit removed it; one more adds it for good.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 402},
+               "contentChanges": [{"range": range((2, 0), (2, 0)), "text": global}]}),
+    );
+    let last = c.wait("the last version's diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["version"] == 402
+    });
+    let d = last["params"]["diagnostics"].as_array().unwrap();
+    assert_eq!(codes(d), ["isolate::static_mut", "isolate::static_mut"]);
+    assert!(
+        d[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`static mut FLOOD`")
+    );
+    let publications = c
+        .received
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri)
+        .count();
+    assert!(
+        publications < 50,
+        "{publications} publications for 401 changes"
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
