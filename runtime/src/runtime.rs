@@ -322,53 +322,57 @@ impl Runtime {
         let Some(emitter) = emitter.take() else {
             return Err(RunError::Cancelled); // unreachable: taken only here
         };
-        let scope = Contained::new(
+        let mut scope = Contained::new(
             RequestScope::with_parts(emitter, ctx, Arc::clone(&cancellation)),
             &panics,
         );
-        let (Some(scope_ref), Some(f)) = (scope.get(), f.take()) else {
-            return Err(RunError::Cancelled); // unreachable: both were just made
-        };
-        let slot = pin!(None);
-        let mut work = ContainedFuture::new(slot, &panics);
-        let result = match catch_unwind(AssertUnwindSafe(|| f(scope_ref))) {
-            Err(payload) => Err(panicked(payload, &panics)),
-            Ok(future) => {
-                work.start(future);
-                poll_fn(|cx| {
-                    if cancellation.is_cancelled() {
-                        return Poll::Ready(Err(RunError::Cancelled));
-                    }
-                    match work.poll(cx) {
-                        Poll::Ready(Ok(value)) => return Poll::Ready(Ok(value)),
-                        Poll::Ready(Err(payload)) => {
-                            return Poll::Ready(Err(panicked(payload, &panics)));
+        // The request's future lives in this block: it is gone (dropped, contained) before the
+        // cleanups run.
+        let result = {
+            let (Some(scope_ref), Some(f)) = (scope.get(), f.take()) else {
+                return Err(RunError::Cancelled); // unreachable: both were just made
+            };
+            let slot = pin!(None);
+            let mut work = ContainedFuture::new(slot, &panics);
+            let result = match catch_unwind(AssertUnwindSafe(|| f(scope_ref))) {
+                Err(payload) => Err(panicked(payload, &panics)),
+                Ok(future) => {
+                    work.start(future);
+                    poll_fn(|cx| {
+                        if cancellation.is_cancelled() {
+                            return Poll::Ready(Err(RunError::Cancelled));
                         }
-                        Poll::Pending => {}
-                    }
-                    match interruptions.poll(cx) {
-                        Poll::Ready(Err(error)) => {
-                            if matches!(error, RunError::TimedOut(_)) {
-                                // Let the request's own code see that it is over.
-                                cancellation.cancel();
+                        match work.poll(cx) {
+                            Poll::Ready(Ok(value)) => return Poll::Ready(Ok(value)),
+                            Poll::Ready(Err(payload)) => {
+                                return Poll::Ready(Err(panicked(payload, &panics)));
                             }
-                            Poll::Ready(Err(error))
+                            Poll::Pending => {}
                         }
-                        _ => Poll::Pending,
-                    }
-                })
-                .await
-            }
+                        match interruptions.poll(cx) {
+                            Poll::Ready(Err(error)) => {
+                                if matches!(error, RunError::TimedOut(_)) {
+                                    // Let the request's own code see that it is over.
+                                    cancellation.cancel();
+                                }
+                                Poll::Ready(Err(error))
+                            }
+                            _ => Poll::Pending,
+                        }
+                    })
+                    .await
+                }
+            };
+            // The outcome is decided: what follows may still panic (drops, cleanups), but is
+            // only counted.
+            guard.set_outcome(match &result {
+                Ok(_) => Outcome::Completed,
+                Err(error) => outcome_of(error),
+            });
+            work.finish();
+            result
         };
-        // The outcome is decided: what follows may still panic (drops, cleanups), but is only
-        // counted.
-        guard.set_outcome(match &result {
-            Ok(_) => Outcome::Completed,
-            Err(error) => outcome_of(error),
-        });
-        work.finish();
-        drop(work);
-        if let Some(scope) = scope.get() {
+        if let Some(scope) = scope.get_mut() {
             let cleanup_panics = scope.run_cleanups();
             panics.fetch_add(cleanup_panics as u64, Relaxed);
         }

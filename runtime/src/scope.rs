@@ -189,18 +189,22 @@ impl RequestScope {
         self.lock_cleanups().push(Box::new(f));
     }
 
-    /// Runs the registered cleanups now (reverse order); later registrations run at drop.
-    /// Returns how many callbacks panicked.
-    pub(crate) fn run_cleanups(&self) -> usize {
+    /// Runs the registered cleanups now (reverse order) and returns how many panicked. Takes
+    /// `&mut self`: nobody else can be borrowing the scope then, so nothing is locked (an
+    /// empty run pays for no lock at all) and no callback runs while a lock is held.
+    pub(crate) fn run_cleanups(&mut self) -> usize {
         let mut panicked = 0;
-        // Take the callbacks out first so none runs while the lock is held; loop in case a
-        // callback's drop glue or a concurrent borrower registered more meanwhile.
+        // A callback cannot reach the scope (it is `'static`), but loop anyway: the drop glue of
+        // one could in principle hold another scope's handle; this one is simply drained.
         loop {
-            let batch = std::mem::take(&mut *self.lock_cleanups());
-            if batch.is_empty() {
+            let cleanups = self
+                .cleanups
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cleanups.is_empty() {
                 return panicked;
             }
-            for f in batch.into_iter().rev() {
+            for f in std::mem::take(cleanups).into_iter().rev() {
                 if catch_unwind(AssertUnwindSafe(f)).is_err() {
                     panicked += 1;
                 }

@@ -104,6 +104,10 @@ impl<'a, T> Contained<'a, T> {
         self.value.as_ref()
     }
 
+    pub(super) fn get_mut(&mut self) -> Option<&mut T> {
+        self.value.as_mut()
+    }
+
     pub(super) fn take(&mut self) -> Option<T> {
         self.value.take()
     }
