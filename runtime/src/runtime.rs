@@ -6,6 +6,7 @@ mod guard;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::Poll;
@@ -70,12 +71,36 @@ pub(crate) struct Inner {
     admission: Admission<RunEntry>,
 }
 
-#[derive(Clone)]
-struct RunEntry {
+/// What the registry knows of a run. It lives in the run's own future ([`Runtime::run_inner`]),
+/// declared before the run's [`RunGuard`], so it outlives the run's registry entry: the entry
+/// only points at it, and a run costs the registry no allocation and no reference count.
+struct RunCell {
     context: RequestContext,
+    cancellation: Cancellation,
     accepted: std::time::Instant,
-    cancellation: Arc<Cancellation>,
+}
+
+/// A run's registry entry.
+struct RunEntry {
+    cell: NonNull<RunCell>,
     executing: bool,
+}
+
+// SAFETY: it stands for a `&RunCell` (`RunCell` is `Sync`), dereferenced only under its shard's
+// lock while registered (see `RunEntry::cell`).
+unsafe impl Send for RunEntry {}
+
+impl RunEntry {
+    /// # Safety
+    /// Call only while the entry is registered, under its shard's lock (that is, inside an
+    /// [`Admission`] callback): the entry is removed, under that lock, before its cell is
+    /// dropped (the cell is declared before the run's guard, whose drop removes the entry, and
+    /// the run's future cannot move once polled; a future forgotten while pinned keeps its
+    /// memory, by `Pin`'s contract).
+    unsafe fn cell(&self) -> &RunCell {
+        // SAFETY: the caller's contract.
+        unsafe { self.cell.as_ref() }
+    }
 }
 
 /// What [`Runtime::active_runs`] tells about one of the caller's own runs.
@@ -254,21 +279,23 @@ impl Runtime {
         if ctx.user().authority() != inner.authority {
             return Err(RunError::NotAuthenticated);
         }
-        let accepted = std::time::Instant::now();
+        // Declared before `guard`: it outlives the registry entry that points at it.
+        let cell = RunCell {
+            context: ctx,
+            cancellation: Cancellation::default(),
+            accepted: std::time::Instant::now(),
+        };
+        let (user, run) = (cell.context.user_id(), cell.context.run_id());
+        let cancellation = &cell.cancellation;
         let timeout = inner.config.timeout();
-        let user = ctx.user_id().clone();
-        let run = ctx.run_id().clone();
-        let cancellation = Arc::new(Cancellation::default());
         let wait = inner.config.overflow() == OverflowPolicy::Wait;
         let stage = inner
             .admission
             .enter(
-                &user,
-                &run,
+                user,
+                run,
                 |executing| RunEntry {
-                    context: ctx.clone(),
-                    accepted,
-                    cancellation: Arc::clone(&cancellation),
+                    cell: NonNull::from(&cell),
                     executing,
                 },
                 wait,
@@ -286,7 +313,7 @@ impl Runtime {
         // completes at once never touches the timer. The clock starts at the first wait: a request can only be interrupted where it waits,
         // and tokio's clock (which tests may pause) is read only when one is needed.
         let mut interruptions = Interruptions {
-            cancellation: &cancellation,
+            cancellation,
             cancelled: pin!(None),
             timer: pin!(None),
             timeout,
@@ -322,8 +349,10 @@ impl Runtime {
         let Some(emitter) = emitter.take() else {
             return Err(RunError::Cancelled); // unreachable: taken only here
         };
+        // SAFETY: `cell` (and so its cancellation) is declared before `scope`, outlives it and
+        // does not move.
         let mut scope = Contained::new(
-            RequestScope::with_parts(emitter, ctx, Arc::clone(&cancellation)),
+            unsafe { RequestScope::for_run(emitter, cancellation) },
             &panics,
         );
         // The request's future lives in this block: it is gone (dropped, contained) before the
@@ -387,14 +416,17 @@ impl Runtime {
         if user.authority() != self.inner.authority {
             return false;
         }
-        let cancellation = self
-            .inner
-            .admission
-            .with(user.user_id(), run, |e| Arc::clone(&e.cancellation));
-        match cancellation {
-            Some(cancellation) => {
-                // Cancel outside the registry lock: waking the run must not happen under it.
-                cancellation.cancel();
+        // SAFETY: `with` calls back under the shard's lock, with the entry registered.
+        let token = self.inner.admission.with(user.user_id(), run, |e| {
+            unsafe { e.cell() }.cancellation.request()
+        });
+        match token {
+            Some(token) => {
+                // Cancel the token outside the registry lock: waking the run must not happen
+                // under it.
+                if let Some(token) = token {
+                    token.cancel();
+                }
                 true
             }
             None => false,
@@ -439,16 +471,18 @@ impl Runtime {
             return Vec::new();
         }
         let now = (SystemTime::now(), std::time::Instant::now());
-        self.inner
-            .admission
-            .list(user.user_id())
-            .into_iter()
-            .map(|(run_id, e)| RunInfo {
+        // SAFETY: `list_with` calls back under the shard's lock, with the entry registered.
+        let runs = self.inner.admission.list_with(user.user_id(), |e| {
+            let cell = unsafe { e.cell() };
+            (cell.context.clone(), cell.accepted, e.executing)
+        });
+        runs.into_iter()
+            .map(|(run_id, (context, accepted, executing))| RunInfo {
                 run_id,
-                thread_id: e.context.thread_id().clone(),
-                request_id: e.context.request_id().clone(),
-                started_at: now.0 - now.1.saturating_duration_since(e.accepted),
-                executing: e.executing,
+                thread_id: context.thread_id().clone(),
+                request_id: context.request_id().clone(),
+                started_at: now.0 - now.1.saturating_duration_since(accepted),
+                executing,
             })
             .collect()
     }
@@ -456,8 +490,13 @@ impl Runtime {
     /// Cancels every active run and makes every later [`run`](Self::run) fail with
     /// [`RunError::Cancelled`].
     pub fn shutdown(&self) {
-        for entry in self.inner.admission.shut_down() {
-            entry.cancellation.cancel();
+        // SAFETY: `shut_down_with` calls back under the shard's lock, with the entry registered.
+        let tokens = self
+            .inner
+            .admission
+            .shut_down_with(|e| unsafe { e.cell() }.cancellation.request());
+        for token in tokens.into_iter().flatten() {
+            token.cancel(); // outside the registry lock
         }
     }
 

@@ -481,12 +481,16 @@ impl<V> Admission<V> {
     where
         V: Clone,
     {
+        self.list_with(user, V::clone)
+    }
+
+    /// `f` of each of `user`'s registered runs (applied under the shard's lock, so keep it
+    /// short), sorted by run id.
+    pub fn list_with<R>(&self, user: &UserId, f: impl Fn(&V) -> R) -> Vec<(RunId, R)> {
         let state = lock(&self.shard(user).state);
-        let mut runs: Vec<(RunId, V)> = state
-            .users
-            .get(user)
-            .map(|entry| entry.runs.clone())
-            .unwrap_or_default();
+        let mut runs: Vec<(RunId, R)> = state.users.get(user).map_or_else(Vec::new, |entry| {
+            entry.runs.iter().map(|(r, v)| (r.clone(), f(v))).collect()
+        });
         drop(state);
         runs.sort_by(|a, b| a.0.cmp(&b.0));
         runs
@@ -498,6 +502,12 @@ impl<V> Admission<V> {
     where
         V: Clone,
     {
+        self.shut_down_with(V::clone)
+    }
+
+    /// Refuses every later [`enter`](Self::enter) and returns `f` of every registered value
+    /// (applied under its shard's lock, so keep it short).
+    pub fn shut_down_with<R>(&self, f: impl Fn(&V) -> R) -> Vec<R> {
         self.shut_down.store(true, SeqCst);
         self.shards
             .iter()
@@ -506,7 +516,7 @@ impl<V> Admission<V> {
                 state
                     .users
                     .values()
-                    .flat_map(|entry| entry.runs.iter().map(|(_, v)| v.clone()))
+                    .flat_map(|entry| entry.runs.iter().map(|(_, v)| f(v)))
                     .collect::<Vec<_>>()
             })
             .collect()
