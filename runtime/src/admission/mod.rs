@@ -20,7 +20,6 @@
 //! `sync` shim, so `tests/loom_core.rs` model-checks it.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
@@ -32,7 +31,7 @@ use crate::metrics::{MetricsSnapshot, Outcome};
 mod shard;
 
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock, remember_waker};
-use shard::{MapHasher, ShardState, UserEntry, finished, started};
+use shard::{ShardState, UserEntry, finished, started};
 
 /// One queued run in [`Admission::global`]'s high half.
 const WAITER: u64 = 1 << 32;
@@ -42,13 +41,6 @@ const ACTIVE_MASK: u64 = WAITER - 1;
 const SHARDS: usize = 32;
 #[cfg(loom)]
 const SHARDS: usize = 2;
-
-/// Picks a user's shard. Random per process normally; fixed under loom, whose models must run
-/// the same way every time they are replayed.
-#[cfg(not(loom))]
-type ShardHasher = MapHasher;
-#[cfg(loom)]
-type ShardHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
 /// The limits an [`Admission`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +157,6 @@ struct Shard<V> {
 #[derive(Debug)]
 pub struct Admission<V> {
     limits: Limits,
-    hasher: ShardHasher,
     shards: Box<[Shard<V>]>,
     /// Global slots held (low 32 bits) and runs queued for one (high 32 bits), in one word so
     /// that every decision about a global slot is one read-modify-write of one location: a
@@ -198,7 +189,6 @@ impl<V> Admission<V> {
             .collect();
         Self {
             limits,
-            hasher: ShardHasher::default(),
             shards,
             global: Padded(AtomicU64::new(0)),
             peak: Padded(AtomicUsize::new(0)),
@@ -214,9 +204,12 @@ impl<V> Admission<V> {
         self.limits
     }
 
+    /// `user`'s shard, picked by bits 16 to 47 of the id's hash (the shard maps use the low
+    /// bits for buckets and the top 7 as tags), scaled to the shard count without a division.
     fn shard(&self, user: &UserId) -> &Shard<V> {
-        let index = self.hasher.hash_one(user) as usize % self.shards.len();
-        &self.shards[index]
+        let bits = (user.prehash() >> 16) & 0xffff_ffff;
+        let index = (bits * self.shards.len() as u64) >> 32;
+        &self.shards[index as usize]
     }
 
     /// Registers `value` for (`user`, `run`) and takes slots for it: both at once when free,
