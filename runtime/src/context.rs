@@ -83,18 +83,28 @@ pub struct RequestContext {
     inner: Arc<Inner>,
 }
 
+/// Where a child context comes from.
+struct Lineage {
+    parent_request_id: RequestId,
+    operation: String,
+}
+
 struct Inner {
     user: AuthenticatedUser,
     thread_id: ThreadId,
     run_id: RunId,
     /// Made on first use: a request nobody asks the id of never pays for generating one.
     request_id: OnceLock<RequestId>,
-    parent_request_id: Option<RequestId>,
-    operation: Option<String>,
+    /// Set for a child context only (boxed: a root context, the common case, is smaller).
+    lineage: Option<Box<Lineage>>,
     depth: u32,
     created_at: SystemTime,
-    metadata: BTreeMap<String, String>,
+    /// `None` when empty (most requests: nothing to drop); shared with children.
+    metadata: Option<Arc<BTreeMap<String, String>>>,
 }
+
+/// The metadata of a context without any.
+static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
 
 impl RequestContext {
     /// Starts building a root context for `user`'s `run` in `thread`. The user must come from
@@ -137,12 +147,12 @@ impl RequestContext {
 
     /// The request id of the context this one was derived from with [`child`](Self::child).
     pub fn parent_request_id(&self) -> Option<&RequestId> {
-        self.inner.parent_request_id.as_ref()
+        self.inner.lineage.as_ref().map(|l| &l.parent_request_id)
     }
 
     /// The operation name given to [`child`](Self::child); `None` for a root context.
     pub fn operation(&self) -> Option<&str> {
-        self.inner.operation.as_deref()
+        self.inner.lineage.as_ref().map(|l| l.operation.as_str())
     }
 
     /// Nesting depth: 0 for a root context, parent's depth + 1 for a child.
@@ -157,7 +167,7 @@ impl RequestContext {
 
     /// Caller-supplied metadata (never contains reserved keys). Children inherit it.
     pub fn metadata(&self) -> &BTreeMap<String, String> {
-        &self.inner.metadata
+        self.inner.metadata.as_deref().unwrap_or(&NO_METADATA)
     }
 
     /// A context for a sub-operation of this request: a new request id, the same
@@ -193,8 +203,10 @@ impl RequestContext {
                 thread_id: parent.thread_id.clone(),
                 run_id: parent.run_id.clone(),
                 request_id: OnceLock::new(),
-                parent_request_id: Some(self.request_id().clone()),
-                operation: Some(operation.to_owned()),
+                lineage: Some(Box::new(Lineage {
+                    parent_request_id: self.request_id().clone(),
+                    operation: operation.to_owned(),
+                })),
                 depth: parent.depth + 1,
                 created_at: SystemTime::now(),
                 metadata: parent.metadata.clone(),
@@ -211,10 +223,10 @@ impl std::fmt::Debug for RequestContext {
             .field("thread_id", &i.thread_id)
             .field("run_id", &i.run_id)
             .field("request_id", self.request_id())
-            .field("parent_request_id", &i.parent_request_id)
-            .field("operation", &i.operation)
+            .field("parent_request_id", &self.parent_request_id())
+            .field("operation", &self.operation())
             .field("depth", &i.depth)
-            .field("metadata", &i.metadata)
+            .field("metadata", self.metadata())
             .finish_non_exhaustive()
     }
 }
@@ -252,31 +264,41 @@ impl RequestContextBuilder {
     /// [`ContextError::InvalidMetadata`] for an empty/over-long key, an over-long value, control
     /// characters in a key, or more than [`MAX_METADATA_ENTRIES`] distinct keys.
     pub fn build(self) -> Result<RequestContext, ContextError> {
-        let mut metadata = BTreeMap::new();
-        for (key, value) in self.metadata {
-            validate_metadata(&key, &value)?;
-            metadata.insert(key, value);
-            if metadata.len() > MAX_METADATA_ENTRIES {
-                return Err(ContextError::InvalidMetadata {
-                    key: String::new(),
-                    reason: "more than 64 entries",
-                });
-            }
-        }
+        let metadata = if self.metadata.is_empty() {
+            None
+        } else {
+            Some(Arc::new(build_metadata(self.metadata)?))
+        };
         Ok(RequestContext {
             inner: Arc::new(Inner {
                 user: self.user,
                 thread_id: self.thread,
                 run_id: self.run,
                 request_id: self.request_id.map_or_else(OnceLock::new, OnceLock::from),
-                parent_request_id: None,
-                operation: None,
+                lineage: None,
                 depth: 0,
                 created_at: SystemTime::now(),
                 metadata,
             }),
         })
     }
+}
+
+fn build_metadata(
+    entries: Vec<(String, String)>,
+) -> Result<BTreeMap<String, String>, ContextError> {
+    let mut metadata = BTreeMap::new();
+    for (key, value) in entries {
+        validate_metadata(&key, &value)?;
+        metadata.insert(key, value);
+        if metadata.len() > MAX_METADATA_ENTRIES {
+            return Err(ContextError::InvalidMetadata {
+                key: String::new(),
+                reason: "more than 64 entries",
+            });
+        }
+    }
+    Ok(metadata)
 }
 
 fn display_key(key: &str) -> String {
