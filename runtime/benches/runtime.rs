@@ -325,7 +325,8 @@ fn report(dir: &Path) {
 fn main() {
     // `ISOLATE_PROFILE_RUNS=N`: only do N operations on one task and exit, for a profiler
     // (`valgrind --tool=callgrind`) to count instructions per operation; `ISOLATE_PROFILE_OP`
-    // picks it: `run` (default), `mutex_hashmap` or `dashmap`.
+    // picks it: `run` (default), `mutex_hashmap` or `dashmap`; `ISOLATE_PROFILE_TASKS` shares
+    // them among that many tasks (default 1).
     if let Some(runs) = std::env::var("ISOLATE_PROFILE_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -340,9 +341,16 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
+        let tasks = std::env::var("ISOLATE_PROFILE_TASKS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
         let fx = fixture();
-        let elapsed = concurrent(&rt, &fx, op, 1, runs);
-        eprintln!("{runs} x {name} in {elapsed:?}");
+        let elapsed = concurrent(&rt, &fx, op, tasks, runs);
+        eprintln!(
+            "{runs} x {name} on {tasks} tasks in {elapsed:?} ({:.1} ns/op)",
+            elapsed.as_nanos() as f64 / runs as f64
+        );
         return;
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion");
