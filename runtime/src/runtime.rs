@@ -403,7 +403,9 @@ impl Runtime {
         };
         if let Some(scope) = scope.get_mut() {
             let cleanup_panics = scope.run_cleanups();
-            panics.fetch_add(cleanup_panics as u64, Relaxed);
+            if cleanup_panics > 0 {
+                panics.fetch_add(cleanup_panics as u64, Relaxed);
+            }
         }
         // The scope (contained), then the guard (releasing the slots) drop here, in that order.
         result

@@ -226,24 +226,16 @@ impl RequestScope {
     /// Runs the registered cleanups now (reverse order) and returns how many panicked. Takes
     /// `&mut self`: nobody else can be borrowing the scope then, so nothing is locked (an
     /// empty run pays for no lock at all) and no callback runs while a lock is held.
+    #[inline]
     pub(crate) fn run_cleanups(&mut self) -> usize {
-        let mut panicked = 0;
-        // A callback cannot reach the scope (it is `'static`), but loop anyway: the drop glue of
-        // one could in principle hold another scope's handle; this one is simply drained.
-        loop {
-            let cleanups = self
-                .cleanups
-                .get_mut()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if cleanups.is_empty() {
-                return panicked;
-            }
-            for f in std::mem::take(cleanups).into_iter().rev() {
-                if catch_unwind(AssertUnwindSafe(f)).is_err() {
-                    panicked += 1;
-                }
-            }
+        let cleanups = self
+            .cleanups
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cleanups.is_empty() {
+            return 0;
         }
+        run_all(std::mem::take(cleanups))
     }
 
     fn lock_cleanups(&self) -> std::sync::MutexGuard<'_, Vec<Cleanup>> {
@@ -252,6 +244,19 @@ impl RequestScope {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Runs `cleanups`, last registered first, each with its panic contained; returns how many
+/// panicked. (A callback is `'static`: it cannot reach the scope to register more.)
+#[cold]
+#[inline(never)]
+fn run_all(cleanups: Vec<Cleanup>) -> usize {
+    cleanups
+        .into_iter()
+        .rev()
+        .map(|f| catch_unwind(AssertUnwindSafe(f)))
+        .filter(Result::is_err)
+        .count()
 }
 
 impl Drop for RequestScope {

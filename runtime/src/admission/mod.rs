@@ -412,7 +412,6 @@ impl<V> Admission<V> {
         outcome: Outcome,
         contained_panics: u64,
     ) {
-        let mut wakers: Vec<Waker> = Vec::new();
         // What the run holds, settling races with a release that granted its wait meanwhile.
         let (holds_user, holds_global) = match &stage {
             Stage::Running => (true, true),
@@ -432,6 +431,7 @@ impl<V> Admission<V> {
         let was_active = matches!(stage, Stage::Running);
         // Dropped after the shard's lock is released: it may hold the request's last handles.
         let mut removed = None;
+        let mut user_waker = None;
         {
             let mut state = lock(&self.shard(user).state);
             let shard::ShardState { users, total, .. } = &mut *state;
@@ -446,16 +446,18 @@ impl<V> Admission<V> {
                     holds_user = entry.queue.len() == before; // not queued: it was granted
                 }
                 if holds_user {
-                    wakers.extend(entry.release_slot());
+                    user_waker = entry.release_slot();
                 }
                 finished(total, entry, outcome, was_active, contained_panics);
             }
             state.settle(user);
         }
-        if holds_global {
-            wakers.extend(self.release_global());
-        }
-        for waker in wakers {
+        let global_waker = if holds_global {
+            self.release_global()
+        } else {
+            None
+        };
+        for waker in [user_waker, global_waker].into_iter().flatten() {
             waker.wake();
         }
         drop(removed);
