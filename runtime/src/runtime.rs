@@ -19,7 +19,7 @@ pub use config::{OverflowPolicy, RuntimeConfig, RuntimeConfigBuilder};
 use crate::admission::{Admission, Limits, Refusal, Stage};
 use crate::auth::{AuthenticatedUser, Authority, AuthorityId};
 use crate::context::RequestContext;
-use crate::emitter::EventEmitter;
+use crate::emitter::{EventEmitter, Target};
 use crate::error::RunError;
 use crate::events::{Envelope, EventReceiver, EventSink, channel};
 use crate::ids::{RequestId, RunId, ThreadId};
@@ -177,8 +177,7 @@ impl Runtime {
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
-        let emitter = EventEmitter::discarding(ctx.clone());
-        self.run_inner(ctx, emitter, f).await
+        self.run_inner(ctx, Target::Discard, f).await
     }
 
     /// Like [`run`](Self::run), but the request's events are streamed to the returned
@@ -238,8 +237,7 @@ impl Runtime {
         F: AsyncFnOnce(&RequestScope) -> T,
     {
         let (sender, receiver) = channel(self.inner.config.event_capacity());
-        let emitter = EventEmitter::queued(ctx.clone(), sender);
-        (receiver, self.run_inner(ctx, emitter, f))
+        (receiver, self.run_inner(ctx, Target::Queue(sender), f))
     }
 
     /// Like [`run`](Self::run), but every event the request emits is delivered to `sink`
@@ -256,14 +254,13 @@ impl Runtime {
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
-        let emitter = EventEmitter::sink(ctx.clone(), sink);
-        self.run_inner(ctx, emitter, f).await
+        self.run_inner(ctx, Target::Sink(sink), f).await
     }
 
     async fn run_inner<T, F>(
         &self,
         ctx: RequestContext,
-        emitter: EventEmitter,
+        target: Target,
         f: F,
     ) -> Result<T, RunError>
     where
@@ -274,17 +271,22 @@ impl Runtime {
         // its contained panics here, and the guard reads the total when it records the outcome.
         let panics = AtomicU64::new(0);
         let mut f = Contained::new(f, &panics);
-        // A sink's `run_ended` runs when the emitter drops, also on the early returns below.
-        let mut emitter = Contained::new(emitter, &panics);
-        if ctx.user().authority() != inner.authority {
-            return Err(RunError::NotAuthenticated);
-        }
-        // Declared before `guard`: it outlives the registry entry that points at it.
+        // Declared before `guard`, `emitter` and `scope`: it outlives the registry entry, the
+        // emitter and the scope that point into it.
         let cell = RunCell {
             context: ctx,
             cancellation: Cancellation::default(),
             accepted: std::time::Instant::now(),
         };
+        // A sink's `run_ended` runs when the emitter drops, also on the early returns below.
+        // SAFETY: `cell` is declared before the emitter, outlives it and does not move.
+        let mut emitter = Contained::new(
+            unsafe { EventEmitter::for_run(target, &cell.context) },
+            &panics,
+        );
+        if cell.context.user().authority() != inner.authority {
+            return Err(RunError::NotAuthenticated);
+        }
         let (user, run) = (cell.context.user_id(), cell.context.run_id());
         let cancellation = &cell.cancellation;
         let timeout = inner.config.timeout();
