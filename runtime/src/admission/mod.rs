@@ -457,7 +457,10 @@ impl<V> Admission<V> {
         } else {
             None
         };
-        for waker in [user_waker, global_waker].into_iter().flatten() {
+        if let Some(waker) = user_waker {
+            waker.wake();
+        }
+        if let Some(waker) = global_waker {
             waker.wake();
         }
         drop(removed);
