@@ -160,7 +160,9 @@ impl RequestContext {
         self.inner.depth
     }
 
-    /// Wall-clock time at which this context was built.
+    /// Wall-clock time at which this context was built, to within the tick of the platform's
+    /// coarse clock (1 to 4 ms on Linux; a precise read would cost more than the rest of a
+    /// request, see `BENCHMARKS.md`).
     pub fn created_at(&self) -> SystemTime {
         self.inner.created_at
     }
@@ -208,7 +210,7 @@ impl RequestContext {
                     operation: operation.to_owned(),
                 })),
                 depth: parent.depth + 1,
-                created_at: SystemTime::now(),
+                created_at: crate::clock::coarse_now(),
                 metadata: parent.metadata.clone(),
             }),
         })
@@ -277,7 +279,7 @@ impl RequestContextBuilder {
                 request_id: self.request_id.map_or_else(OnceLock::new, OnceLock::from),
                 lineage: None,
                 depth: 0,
-                created_at: SystemTime::now(),
+                created_at: crate::clock::coarse_now(),
                 metadata,
             }),
         })

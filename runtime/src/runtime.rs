@@ -77,7 +77,7 @@ pub(crate) struct Inner {
 struct RunCell {
     context: RequestContext,
     cancellation: Cancellation,
-    accepted: std::time::Instant,
+    accepted: SystemTime,
 }
 
 /// A run's registry entry.
@@ -112,7 +112,8 @@ pub struct RunInfo {
     pub thread_id: ThreadId,
     /// The request executing it.
     pub request_id: RequestId,
-    /// When the runtime accepted it (to the precision of the clocks).
+    /// When the runtime accepted it, by the wall clock, to within the tick of the platform's
+    /// coarse clock (1 to 4 ms on Linux).
     pub started_at: SystemTime,
     /// `true` once it holds a slot; `false` while waiting for one.
     pub executing: bool,
@@ -276,7 +277,7 @@ impl Runtime {
         let cell = RunCell {
             context: ctx,
             cancellation: Cancellation::default(),
-            accepted: std::time::Instant::now(),
+            accepted: crate::clock::coarse_now(),
         };
         // A sink's `run_ended` runs when the emitter drops, also on the early returns below.
         // SAFETY: `cell` is declared before the emitter, outlives it and does not move.
@@ -474,7 +475,6 @@ impl Runtime {
         if user.authority() != self.inner.authority {
             return Vec::new();
         }
-        let now = (SystemTime::now(), std::time::Instant::now());
         // SAFETY: `list_with` calls back under the shard's lock, with the entry registered.
         let runs = self.inner.admission.list_with(user.user_id(), |e| {
             let cell = unsafe { e.cell() };
@@ -485,7 +485,7 @@ impl Runtime {
                 run_id,
                 thread_id: context.thread_id().clone(),
                 request_id: context.request_id().clone(),
-                started_at: now.0 - now.1.saturating_duration_since(accepted),
+                started_at: accepted,
                 executing,
             })
             .collect()

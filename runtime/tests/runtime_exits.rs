@@ -458,3 +458,22 @@ fn a_forgotten_run_stays_reachable() {
     rt.shutdown();
     assert_eq!(rt.occupancy().registered_runs, 1);
 }
+
+/// `RunInfo::started_at` and `RequestContext::created_at` are the wall-clock times of accepting
+/// and building, to within the coarse clock's tick (a few ms; 50 ms allowed here).
+#[tokio::test]
+async fn started_at_is_when_the_run_was_accepted() {
+    use std::time::SystemTime;
+    let tick = Duration::from_millis(50);
+    let rt = support::default_runtime();
+    let before = SystemTime::now();
+    let ctx = ctx("alice", "run-1");
+    assert!(ctx.created_at() + tick >= before && ctx.created_at() <= SystemTime::now() + tick);
+    let runs = rt
+        .run(ctx, async |scope| rt.active_runs(scope.context().user()))
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].started_at + tick >= before);
+    assert!(runs[0].started_at <= SystemTime::now() + tick);
+}
