@@ -4,30 +4,30 @@
 
 use std::path::{Path, PathBuf};
 
-use isolate_lint::check::{CheckOptions, LevelOverrides, check};
 use isolate_lint::report::Report;
+use isolate_lint::rules::{Level, Selector};
+use isolate_lint::{Workspace, WorkspaceOptions};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn lint(path: &Path) -> Report {
-    let opts = CheckOptions {
+    let opts = WorkspaceOptions {
         paths: vec![path.to_path_buf()],
-        levels: LevelOverrides {
-            deny: vec!["all".into()],
-            ..Default::default()
-        },
+        levels: vec![(Selector::All, Level::Deny)],
         ..Default::default()
     };
-    check(&opts).unwrap_or_else(|e| panic!("linting {} failed: {e}", path.display()))
+    Workspace::load(opts, &|_, _| {})
+        .unwrap_or_else(|e| panic!("linting {} failed: {e}", path.display()))
+        .analyse()
 }
 
 fn findings(report: &Report) -> Vec<(String, &'static str)> {
     report
-        .findings
+        .diagnostics
         .iter()
-        .map(|f| (f.item.clone(), f.rule))
+        .map(|f| (f.item.clone(), f.rule.id))
         .collect()
 }
 
@@ -67,7 +67,7 @@ fn the_factory_example_is_clean() {
     let example = repo().join("runtime/examples/agent_engine.rs");
     let report = lint(&example);
     assert_eq!(report.files_scanned, 1);
-    assert!(report.findings.is_empty(), "{:?}", findings(&report));
+    assert!(report.diagnostics.is_empty(), "{:?}", findings(&report));
     assert_eq!(report.exit_code(), 0);
 }
 
@@ -96,5 +96,22 @@ fn the_readme_before_and_after_code_lints_as_described() {
         "the 'after' code does not parse: {:?}",
         report.errors
     );
-    assert!(report.findings.is_empty(), "{:?}", findings(&report));
+    assert!(report.diagnostics.is_empty(), "{:?}", findings(&report));
+}
+
+#[test]
+fn the_readme_rule_table_is_the_registry() {
+    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = "<!-- rules-table: generated from the registry; a test keeps it equal to `cargo isolate rules` -->\n";
+    let from = text.find(start).expect("README has the rules-table marker") + start.len();
+    let to = text[from..]
+        .find("<!-- end rules-table -->")
+        .expect("end marker")
+        + from;
+    let expected = isolate_lint::rules::markdown_table();
+    assert_eq!(
+        &text[from..to],
+        expected,
+        "README's rule table differs from the registry; it should read:\n{expected}"
+    );
 }

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use isolate_lint::check::{CheckOptions, LevelOverrides, check};
+use isolate_lint::rules::{Level, Selector};
+use isolate_lint::{Workspace, WorkspaceOptions};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -11,23 +12,27 @@ fn repo() -> PathBuf {
 
 #[test]
 fn project_crates_have_no_findings() {
-    let opts = CheckOptions {
+    let opts = WorkspaceOptions {
         paths: ["lint", "macros", "runtime"]
             .iter()
             .map(|p| repo().join(p))
             .collect(),
         // Every rule as an error: warnings count too.
-        levels: LevelOverrides {
-            deny: vec!["all".into()],
-            ..Default::default()
-        },
+        levels: vec![(Selector::All, Level::Deny)],
         ..Default::default()
     };
-    let report = check(&opts).expect("the project's own crates can be linted");
+    let mut ws = Workspace::load(opts, &|_, _| {}).expect("the project's own crates can be linted");
+    let report = ws.analyse();
     let shown: Vec<String> = report
-        .findings
+        .diagnostics
         .iter()
-        .map(|f| format!("{}:{}: {} {}", f.file, f.line, f.rule, f.message))
+        .map(|f| {
+            let p = ws.sources().path(f.primary.file);
+            format!(
+                "{}:{}: {} {}",
+                p.display, f.primary.loc.line, f.rule.id, f.message
+            )
+        })
         .collect();
     assert!(
         shown.is_empty(),
@@ -48,8 +53,8 @@ fn project_crates_have_no_findings() {
         assert!(
             s.reason.is_some(),
             "suppression without a reason at {}:{}",
-            s.finding.file,
-            s.finding.line
+            ws.sources().path(s.diagnostic.primary.file).display,
+            s.diagnostic.primary.loc.line
         );
     }
 }

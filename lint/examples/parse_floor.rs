@@ -13,12 +13,7 @@ fn main() {
         std::process::exit(2);
     };
     let jobs = args.next().and_then(|j| j.parse().ok()).unwrap_or(0);
-    let root = std::path::Path::new(&dir);
-    let opts = isolate_lint::discover::WalkOptions {
-        include_tests: false,
-        exclude: &[],
-    };
-    let (files, _) = isolate_lint::discover::walk(0, root, None, &opts);
+    let files = isolate_lint::bench::files(std::path::Path::new(&dir));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .stack_size(64 * 1024 * 1024)
@@ -29,10 +24,10 @@ fn main() {
         files
             .par_iter()
             .map(|f| {
-                let parsed = std::fs::read_to_string(&f.path)
+                let parsed = std::fs::read_to_string(f)
                     .ok()
                     .filter(|t| {
-                        isolate_lint::parse::max_nesting(t) <= isolate_lint::parse::MAX_NESTING
+                        isolate_lint::bench::max_nesting(t) <= isolate_lint::bench::MAX_NESTING
                     })
                     .map(|t| syn::parse_file(&t).is_ok());
                 proc_macro2::extra::invalidate_current_thread_spans();

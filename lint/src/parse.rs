@@ -4,25 +4,25 @@
 use std::path::Path;
 
 use crate::facts::{self, FileFacts};
+use crate::suppress;
 
 /// Deeper bracket nesting than this is refused before parsing: syn's recursive descent would
 /// need an unbounded stack for it, and no hand-written code nests this deep.
 pub const MAX_NESTING: usize = 1_000;
 
-/// Reads, parses and collects the facts of one file.
-pub fn parse_file(path: &Path) -> Result<FileFacts, String> {
+/// Reads a file as UTF-8 text.
+pub(crate) fn read(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         format!(
             "file is not valid UTF-8 (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         )
-    })?;
-    parse_source(&text)
+    })
 }
 
-/// Parses source text into facts (used for files and, later, for unsaved editor buffers).
-pub fn parse_source(text: &str) -> Result<FileFacts, String> {
+/// Parses source text into facts: a file's, or an editor's unsaved buffer.
+pub(crate) fn parse_source(text: &str) -> Result<FileFacts, String> {
     let lexed = facts::lexer::summarize(text);
     let depth = lexed.max_nesting;
     if depth > MAX_NESTING {
@@ -32,9 +32,9 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
     }
     let result = match syn::parse_file(text) {
         Ok(file) => {
-            let mut f = facts::collect(&file, text);
+            let mut f = facts::collect(&file);
             f.suppressions
-                .extend(facts::suppressions_in(text, lexed.comments));
+                .extend(suppress::comments_in(text, lexed.comments));
             f.suppressions.sort_by_key(|s| (s.loc.line, s.loc.column));
             Ok(f)
         }
@@ -57,7 +57,11 @@ pub fn parse_source(text: &str) -> Result<FileFacts, String> {
     result
 }
 
-pub use crate::facts::lexer::max_nesting;
+/// The deepest bracket nesting of `text` (for the parse-floor benchmark, which must do the
+/// same pre-check as the linter and nothing more).
+pub fn max_nesting(text: &str) -> usize {
+    facts::lexer::max_nesting(text)
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,15 +11,10 @@ use std::collections::BTreeSet;
 use common::{Brief, briefs, error_files, run, run_in, s, str_field, temp_tree};
 use serde_json::Value;
 
-const ALL_RULES: [&str; 7] = [
-    "static_mut",
-    "shared_mutable_map",
-    "lazy_singleton",
-    "interior_mutable_static",
-    "thread_local_state",
-    "suppression_without_reason",
-    "unused_suppression",
-];
+/// Every rule id: the registry's.
+fn all_rules() -> Vec<&'static str> {
+    isolate_lint::rules::ALL.iter().map(|r| r.id).collect()
+}
 
 const CLEAN: &str = "pub struct Ctx { pub user: u64 }\n\
                      pub const LIMIT: u32 = 4;\n\
@@ -213,7 +208,15 @@ fn json_has_exactly_the_documented_keys() {
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| n.to_string()).collect() };
     assert_eq!(
         keys(&doc),
-        set(&["version", "findings", "suppressed", "errors", "summary"])
+        set(&[
+            "version",
+            "findings",
+            "suppressed",
+            "baselined",
+            "baseline_absent",
+            "errors",
+            "summary"
+        ])
     );
     assert_eq!(doc["version"], 1);
     assert_eq!(
@@ -223,27 +226,40 @@ fn json_has_exactly_the_documented_keys() {
             "errors",
             "warnings",
             "suppressed",
+            "baselined",
             "duration_ms"
         ])
     );
+    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `item_path` and
+    // `baselined` came after the first release, in the same `version: 1`.
     let finding_keys = [
         "rule",
         "level",
         "file",
+        "path",
+        "related",
+        "notes",
+        "fix",
         "line",
         "column",
         "end_line",
         "end_column",
         "item",
+        "item_path",
         "type",
         "message",
         "help",
+        "baselined",
     ];
     assert_eq!(keys(&doc["findings"][0]), set(&finding_keys), "{doc}");
     let mut suppressed_keys = finding_keys.to_vec();
     suppressed_keys.push("reason");
     assert_eq!(keys(&doc["suppressed"][0]), set(&suppressed_keys), "{doc}");
-    assert_eq!(keys(&doc["errors"][0]), set(&["file", "message"]), "{doc}");
+    assert_eq!(
+        keys(&doc["errors"][0]),
+        set(&["file", "path", "message"]),
+        "{doc}"
+    );
     for key in [
         "files_scanned",
         "errors",
@@ -627,7 +643,7 @@ fn cargo_subcommand_form_matches_the_direct_form() {
 fn rules_lists_every_rule_with_its_default_level() {
     let out = run(&["rules"]);
     out.assert_code(0);
-    for rule in ALL_RULES {
+    for rule in all_rules() {
         let line = out
             .stdout
             .lines()
@@ -658,7 +674,7 @@ fn explain_prints_the_rule_documentation() {
         "explanation is too short:\n{}",
         out.stdout
     );
-    for rule in ALL_RULES {
+    for rule in all_rules() {
         let out = run(&["explain", rule]);
         out.assert_code(0);
         assert!(!out.stdout.trim().is_empty(), "no documentation for {rule}");
@@ -809,14 +825,7 @@ fn empty_and_whitespace_files_are_fine() {
 // ---------------------------------------------------------------- file selection
 
 fn scanned_items(dir: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let out = check_json(dir, extra);
-    let doc = out.json();
-    let mut items: Vec<String> = briefs(&doc, "findings")
-        .into_iter()
-        .map(|b| b.item)
-        .collect();
-    items.sort();
-    items
+    common::sorted_items(&check_json(dir, extra).json(), "findings")
 }
 
 #[test]

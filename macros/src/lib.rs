@@ -203,20 +203,27 @@ pub fn entry(args: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// A reviewed suppression of a `cargo isolate` rule: `#[isolate::allow(rule, reason = "...")]`.
+/// A reviewed suppression of `cargo isolate` rules:
+/// `#[isolate::allow(rule_id, .., reason = "...")]`.
 ///
-/// Checks the syntax (a rule id identifier, then a non-empty `reason` string) and returns the
-/// item unchanged; the linter reads it.
+/// Checks the syntax - one or more rule ids, each bare or written `isolate::rule_id` as the
+/// linter prints it, then a non-empty `reason` string - and returns the item unchanged; the
+/// linter reads it like an `// isolate: allow(rule_id) -- reason` comment (and reports rule ids
+/// it does not know). `cargo isolate rules` lists the ids.
 ///
 /// ```
-/// #[isolate::allow(global_state, reason = "read-only table built at startup")]
-/// static MODELS: [&str; 2] = ["small", "large"];
-/// # assert_eq!(MODELS.len(), 2);
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// #[isolate::allow(interior_mutable_static, reason = "process-wide request counter for /metrics; holds no user data")]
+/// static REQUESTS: AtomicU64 = AtomicU64::new(0);
+/// # REQUESTS.fetch_add(1, Ordering::Relaxed);
+/// # assert_eq!(REQUESTS.load(Ordering::Relaxed), 1);
 /// ```
 ///
 /// ```compile_fail
-/// #[isolate::allow(global_state)] // error: needs a reason
-/// static MODELS: [&str; 2] = ["small", "large"];
+/// # use std::sync::atomic::AtomicU64;
+/// #[isolate::allow(interior_mutable_static)] // error: needs a reason
+/// static REQUESTS: AtomicU64 = AtomicU64::new(0);
 /// ```
 #[proc_macro_attribute]
 pub fn allow(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -2,12 +2,15 @@
 //! known library types ([`known`]), the user's own type definitions in every scanned file
 //! (transitively, with generics substituted and a cycle guard) and the configured overrides.
 
-pub mod known;
+pub(crate) mod known;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use crate::facts::{FileFacts, TypeDef, TypeDefKind, TypeExpr};
+use crate::facts::{FileFacts, LocalModule, TypeDef, TypeDefKind, TypeExpr};
+use crate::project::modules::ModuleId;
+use crate::resolve::{Def, Res, Resolver};
+use crate::source::FileId;
 use known::Known;
 
 /// What a type is made of, as far as isolation is concerned.
@@ -50,7 +53,7 @@ impl Shape {
 /// Type paths the configuration declares mutable or immutable (`mutable_types`,
 /// `immutable_types`), matched when the shorter path is a suffix of the longer.
 #[derive(Debug, Default, Clone)]
-pub struct TypeOverrides {
+pub(crate) struct TypeOverrides {
     pub mutable: Vec<Vec<String>>,
     pub immutable: Vec<Vec<String>>,
 }
@@ -99,45 +102,18 @@ fn suffix_match(a: &[String], b: &[String]) -> bool {
     n > 0 && a[a.len() - n..] == b[b.len() - n..]
 }
 
-/// How the scanned files group into crates.
-#[derive(Debug, Clone, Default)]
-pub struct Crates {
-    /// The crate of each file.
-    pub of: Vec<usize>,
-    /// Each crate's import name.
-    pub names: Vec<String>,
-    /// Each crate's module names (from file paths and `mod` items).
-    pub modules: Vec<HashSet<String>>,
-    /// Each file's module path within its crate (`src/tz/db/mod.rs` -> `["tz", "db"]`).
-    pub file_modules: Vec<Vec<String>>,
-}
-
 #[derive(Clone, Copy)]
 struct DefRef<'a> {
-    file: usize,
+    file: FileId,
     idx: usize,
-    krate: usize,
     def: &'a TypeDef,
-}
-
-impl DefRef<'_> {
-    /// Whether the definition's module path (file modules, then inline modules) ends with
-    /// `modules`.
-    fn in_module(&self, file_modules: &[String], modules: &[String]) -> bool {
-        let path: Vec<&String> = file_modules.iter().chain(&self.def.modules).collect();
-        path.len() >= modules.len()
-            && path[path.len() - modules.len()..]
-                .iter()
-                .zip(modules)
-                .all(|(a, b)| *a == b)
-    }
 }
 
 type Env = HashMap<String, Option<TypeExpr>>;
 
 /// A definition (file, index), whether a lock is above it, whether it is the outermost type,
 /// and the hash of its generic arguments.
-type MemoKey = (usize, usize, bool, bool, u64);
+type MemoKey = (FileId, usize, bool, bool, u64);
 
 fn args_hash(args: &[Option<TypeExpr>]) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -147,13 +123,14 @@ fn args_hash(args: &[Option<TypeExpr>]) -> u64 {
 }
 
 /// Classifies types against every user type definition of the scan.
-pub struct TypeIndex<'a> {
-    defs: HashMap<&'a str, Vec<DefRef<'a>>>,
-    file_crate: Vec<usize>,
-    file_modules: Vec<Vec<String>>,
-    crate_names: Vec<String>,
-    crate_modules: Vec<HashSet<String>>,
-    overrides: &'a TypeOverrides,
+pub(crate) struct TypeIndex<'a> {
+    resolver: &'a Resolver<'a>,
+    facts: &'a [Option<&'a FileFacts>],
+    /// Every type definition by name, for paths the resolver cannot follow.
+    /// (name, file, index), sorted by name: one flat list, no allocation per name.
+    by_name: Vec<(&'a str, FileId, usize)>,
+    /// The configured overrides that apply to types written in each file.
+    overrides: &'a [&'a TypeOverrides],
     memo: RefCell<HashMap<MemoKey, Shape>>,
     /// Members of a strongly connected component whose root has not finished yet.
     pending: RefCell<Vec<MemoKey>>,
@@ -162,28 +139,28 @@ pub struct TypeIndex<'a> {
     lowest_cut: Cell<usize>,
 }
 
+type Visiting = Vec<(FileId, usize, bool)>;
+
 impl<'a> TypeIndex<'a> {
-    /// Indexes the type definitions of `files`. `crates.of[i]` is the crate of file `i`,
-    /// `crates.names[c]` the name crate `c` is imported by (`my_crate`) and `crates.modules[c]`
-    /// its module names, so that a name defined in several crates resolves to the right one.
-    pub fn new(files: &'a [FileFacts], crates: &Crates, overrides: &'a TypeOverrides) -> Self {
-        let mut defs: HashMap<&str, Vec<DefRef>> = HashMap::new();
-        for (file, facts) in files.iter().enumerate() {
-            for (idx, def) in facts.types.iter().enumerate() {
-                defs.entry(def.name.as_str()).or_default().push(DefRef {
-                    file,
-                    idx,
-                    krate: crates.of[file],
-                    def,
-                });
+    /// Indexes the type definitions of `facts` (by [`FileId`]); `overrides[i]` applies to the
+    /// types written in file `i`.
+    pub fn new(
+        resolver: &'a Resolver<'a>,
+        facts: &'a [Option<&'a FileFacts>],
+        overrides: &'a [&'a TypeOverrides],
+    ) -> Self {
+        let mut by_name: Vec<(&str, FileId, usize)> = Vec::new();
+        for (i, f) in facts.iter().enumerate() {
+            let Some(f) = f else { continue };
+            for (idx, def) in f.types.iter().enumerate() {
+                by_name.push((def.name.as_str(), FileId(i as u32), idx));
             }
         }
+        by_name.sort_unstable();
         TypeIndex {
-            defs,
-            file_crate: crates.of.clone(),
-            file_modules: crates.file_modules.clone(),
-            crate_names: crates.names.clone(),
-            crate_modules: crates.modules.clone(),
+            resolver,
+            facts,
+            by_name,
             overrides,
             memo: RefCell::default(),
             pending: RefCell::default(),
@@ -191,10 +168,11 @@ impl<'a> TypeIndex<'a> {
         }
     }
 
-    /// Classifies the declared type of a global in file `file`.
-    pub fn classify(&self, ty: &TypeExpr, file: usize) -> Shape {
+    /// Classifies the declared type of a global written in module `module` of `file`.
+    pub fn classify(&self, ty: &TypeExpr, file: FileId, module: LocalModule) -> Shape {
         let at = At {
             file,
+            module: self.resolver.module(file, module),
             env: &Env::new(),
             under_lock: false,
             top: true,
@@ -202,75 +180,86 @@ impl<'a> TypeIndex<'a> {
         self.walk(ty, at, &mut Vec::new())
     }
 
-    /// Candidate definitions of a type path seen from `file`. A path that starts in this crate
-    /// (a bare name, `crate::`/`self::`/`super::`, or one of the crate's module names) finds the
-    /// definitions in the same file, else in the same crate, else - for a bare name, as a glob
-    /// import from a sibling crate would leave it - the one definition of that name if it is
-    /// unique across the scan. A path that starts with a scanned crate's name finds that crate's.
-    /// Anything else (`std::`, `reqwest::`) is not a user type.
-    fn candidates(&self, segments: &[String], file: usize) -> Vec<DefRef<'a>> {
-        let Some(all) = segments.last().and_then(|n| self.defs.get(n.as_str())) else {
+    fn crate_of(&self, file: FileId) -> usize {
+        self.resolver.tree().file_crate[file.index()]
+    }
+
+    fn def_ref(&self, file: FileId, idx: usize) -> Option<DefRef<'a>> {
+        let def = self.facts[file.index()]?.types.get(idx)?;
+        Some(DefRef { file, idx, def })
+    }
+
+    /// The module path of a definition, crate name first (`my_crate::db::Pool` without the
+    /// name).
+    fn def_module_path(&self, d: &DefRef) -> Vec<String> {
+        let m = self.resolver.module(d.file, d.def.module);
+        self.resolver.canonical_module_path(m)
+    }
+
+    /// Definitions for a path the resolver could not follow, found by name as the linter did
+    /// before it had a resolver: in the same file, else the same crate (preferring the modules
+    /// the path names), else - for a bare name - the one crate that defines it, or in the crate
+    /// the path's first segment names.
+    fn by_name_fallback(&self, segments: &[String], file: FileId, local: bool) -> Vec<DefRef<'a>> {
+        let Some(name) = segments.last() else {
             return Vec::new();
         };
-        let pick = |keep: &dyn Fn(&DefRef) -> bool| -> Vec<DefRef<'a>> {
-            all.iter().copied().filter(|d| keep(d)).collect()
-        };
-        let krate = self.file_crate[file];
-        let first = segments[0].as_str();
-        let local = segments.len() == 1
-            || matches!(first, "crate" | "self" | "super")
-            || self
-                .crate_modules
-                .get(krate)
-                .is_some_and(|m| m.contains(first));
-        // The modules the path names, if any: `crate::api::State` -> `api`.
-        let skip = segments
+        let from = self.by_name.partition_point(|(n, _, _)| *n < name.as_str());
+        let all: Vec<DefRef<'a>> = self.by_name[from..]
+            .iter()
+            .take_while(|(n, _, _)| *n == name.as_str())
+            .filter_map(|&(_, file, idx)| self.def_ref(file, idx))
+            .collect();
+        if all.is_empty() {
+            return Vec::new();
+        }
+        let relative = segments
             .iter()
             .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))
-            .count()
-            .max(usize::from(!local));
-        let modules = &segments[skip.min(segments.len() - 1)..segments.len() - 1];
-        let in_crate = |k: usize| -> Vec<DefRef<'a>> {
-            let defs = pick(&|d| d.krate == k);
+            .count();
+        let prefer_modules = |defs: Vec<DefRef<'a>>, modules: &[String]| -> Vec<DefRef<'a>> {
             if modules.is_empty() {
                 return defs;
             }
             let exact: Vec<_> = defs
                 .iter()
                 .copied()
-                .filter(|d| d.in_module(&self.file_modules[d.file], modules))
+                .filter(|d| self.def_module_path(d).ends_with(modules))
                 .collect();
             if exact.is_empty() { defs } else { exact }
         };
-        if local && !modules.is_empty() {
-            let by_module = in_crate(krate);
-            if !by_module.is_empty() {
-                return by_module;
-            }
-        }
+        let krate = self.crate_of(file);
         if local {
-            let same_file = pick(&|d| d.file == file);
+            let same_file: Vec<_> = all.iter().copied().filter(|d| d.file == file).collect();
             if !same_file.is_empty() {
                 return same_file;
             }
-            let same_crate = pick(&|d| d.krate == krate);
+            let same_crate: Vec<_> = all
+                .iter()
+                .copied()
+                .filter(|d| self.crate_of(d.file) == krate)
+                .collect();
+            let modules = &segments[relative.min(segments.len() - 1)..segments.len() - 1];
             if !same_crate.is_empty() || segments.len() > 1 {
-                return same_crate;
+                return prefer_modules(same_crate, modules);
             }
-            let only = all[0].krate;
-            return if all.iter().all(|d| d.krate == only) {
+            let only = self.crate_of(all[0].file);
+            return if all.iter().all(|d| self.crate_of(d.file) == only) {
                 all.clone()
             } else {
                 Vec::new()
             };
         }
-        match self.crate_names.iter().position(|n| n == first) {
-            Some(k) => in_crate(k),
-            None => Vec::new(),
-        }
+        let first = segments[0].as_str();
+        let in_first: Vec<_> = all
+            .iter()
+            .copied()
+            .filter(|d| self.resolver.crate_name(self.crate_of(d.file)) == first)
+            .collect();
+        prefer_modules(in_first, &segments[1..segments.len() - 1])
     }
 
-    fn walk(&self, ty: &TypeExpr, at: At, visiting: &mut Vec<(usize, usize, bool)>) -> Shape {
+    fn walk(&self, ty: &TypeExpr, at: At, visiting: &mut Visiting) -> Shape {
         match ty {
             TypeExpr::Path { segments, args } => self.walk_path(segments, args, at, visiting),
             TypeExpr::Tuple(items) => {
@@ -300,12 +289,12 @@ impl<'a> TypeIndex<'a> {
         segments: &[String],
         args: &[TypeExpr],
         at: At,
-        visiting: &mut Vec<(usize, usize, bool)>,
+        visiting: &mut Visiting,
     ) -> Shape {
         if segments.is_empty() {
             return Shape::unknown();
         }
-        let walk_args = |under_lock: bool, visiting: &mut Vec<(usize, usize, bool)>| {
+        let walk_args = |under_lock: bool, visiting: &mut Visiting| {
             let mut s = Shape::default();
             for a in args {
                 s.merge(self.walk(a, at.inner(under_lock), visiting));
@@ -330,7 +319,34 @@ impl<'a> TypeIndex<'a> {
                 return Shape::default();
             }
         }
-        match self.overrides.lookup(segments) {
+        // What the path names: user definitions, an external path, or nothing we can follow.
+        let resolved = self.resolver.resolve(at.module, segments);
+        let complete = resolved.consumed == segments.len();
+        let mut defs: Vec<DefRef<'a>> = Vec::new();
+        let mut external: Option<&Vec<String>> = None;
+        if complete {
+            for r in &resolved.res {
+                match r {
+                    Res::Def(Def::Type(f, i)) => defs.extend(self.def_ref(*f, *i)),
+                    Res::External(p) => external = external.or(Some(p)),
+                    Res::Def(_) => {}
+                }
+            }
+        }
+        let full: Vec<String> = match (defs.first(), external) {
+            (Some(d), _) => {
+                let mut p = self.def_module_path(d);
+                p.push(d.def.name.clone());
+                p
+            }
+            (None, Some(p)) => p.clone(),
+            (None, None) => segments.to_vec(),
+        };
+        let overrides = self.overrides[at.file.index()];
+        match overrides
+            .lookup(&full)
+            .or_else(|| overrides.lookup(segments))
+        {
             Some(true) => {
                 let mut s = walk_args(true, visiting);
                 s.interior = true;
@@ -339,12 +355,36 @@ impl<'a> TypeIndex<'a> {
             Some(false) => return Shape::default(),
             None => {}
         }
-        let local_first =
-            segments.len() == 1 || matches!(segments[0].as_str(), "crate" | "self" | "super");
-        if local_first && let Some(s) = self.expand_user(segments, args, at, visiting) {
-            return s;
+        // A definition in the path's own crate is the user's type; one in another scanned crate
+        // (a vendored `once_cell`, `parking_lot`) is first looked up among the known library
+        // types, as the path names it.
+        let own_crate = self.crate_of(at.file);
+        let known = || {
+            known::lookup(&full, !args.is_empty())
+                .or_else(|| known::lookup(segments, !args.is_empty()))
+        };
+        if !defs.is_empty()
+            && (defs.iter().any(|d| self.crate_of(d.file) == own_crate) || known().is_none())
+        {
+            return self.expand_user(defs, args, at, visiting);
         }
-        match known::lookup(segments, !args.is_empty()) {
+        // The first segment named a module of this crate, but the rest could not be followed
+        // (a module filled by a macro, or by a cfg we do not evaluate).
+        let in_own_module = resolved.consumed >= 1
+            && !complete
+            && resolved.res.iter().any(|r| {
+                matches!(r, Res::Def(Def::Module(m)) if self.resolver.tree().modules[*m as usize].krate == own_crate)
+            });
+        let local_first = segments.len() == 1
+            || matches!(segments[0].as_str(), "crate" | "self" | "super")
+            || in_own_module;
+        if defs.is_empty() && external.is_none() && local_first {
+            let found = self.by_name_fallback(segments, at.file, true);
+            if !found.is_empty() {
+                return self.expand_user(found, args, at, visiting);
+            }
+        }
+        match known() {
             Some(Known::Lazy) => {
                 let mut s = walk_args(at.under_lock, visiting);
                 if at.top {
@@ -372,30 +412,36 @@ impl<'a> TypeIndex<'a> {
             }
             Some(Known::Transparent) => walk_args(at.under_lock, visiting),
             Some(Known::Immutable) => Shape::default(),
-            None => self
-                .expand_user(segments, args, at, visiting)
-                .unwrap_or_else(|| {
+            None => {
+                let found = if !defs.is_empty() {
+                    defs
+                } else if external.is_none() && !local_first {
+                    self.by_name_fallback(segments, at.file, false)
+                } else {
+                    Vec::new()
+                };
+                if found.is_empty() {
                     let mut s = walk_args(at.under_lock, visiting);
                     s.unknown = true;
                     s
-                }),
+                } else {
+                    self.expand_user(found, args, at, visiting)
+                }
+            }
         }
     }
 
-    /// Expands a user-defined type, or `None` when no definition of it was scanned. Results are
-    /// memoised (per generic argument list) once final: a result cut short by a cycle to a
-    /// definition further up depends on where the walk entered the cycle and is not kept.
+    /// Expands user-defined types (several when the path is ambiguous: their shapes merge).
+    /// Results are memoised (per generic argument list) once final: a result cut short by a
+    /// cycle to a definition further up depends on where the walk entered the cycle and is not
+    /// kept.
     fn expand_user(
         &self,
-        segments: &[String],
+        candidates: Vec<DefRef<'a>>,
         args: &[TypeExpr],
         at: At,
-        visiting: &mut Vec<(usize, usize, bool)>,
-    ) -> Option<Shape> {
-        let candidates = self.candidates(segments, at.file);
-        if candidates.is_empty() {
-            return None;
-        }
+        visiting: &mut Visiting,
+    ) -> Shape {
         let mut shape = Shape::default();
         for d in candidates {
             let key = (d.file, d.idx, at.under_lock);
@@ -423,6 +469,7 @@ impl<'a> TypeIndex<'a> {
             let alias = d.def.kind == TypeDefKind::Alias;
             let field_at = At {
                 file: d.file,
+                module: self.resolver.module(d.file, d.def.module),
                 env: &inner_env,
                 under_lock: at.under_lock,
                 top: at.top && alias,
@@ -452,7 +499,7 @@ impl<'a> TypeIndex<'a> {
             self.lowest_cut.set(outer_cut.min(cut));
             shape.merge(s);
         }
-        Some(shape)
+        shape
     }
 }
 
@@ -461,7 +508,8 @@ impl<'a> TypeIndex<'a> {
 /// outermost type (only there does a lazy cell make the global lazy).
 #[derive(Clone, Copy)]
 struct At<'e> {
-    file: usize,
+    file: FileId,
+    module: ModuleId,
     env: &'e Env,
     under_lock: bool,
     top: bool,
@@ -516,27 +564,23 @@ fn substitute(ty: &TypeExpr, env: &Env) -> TypeExpr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts;
 
     fn shapes(files: &[&str], overrides: &TypeOverrides) -> Vec<(String, Shape)> {
-        let facts: Vec<FileFacts> = files
+        let named: Vec<(String, &str)> = files
             .iter()
-            .map(|src| facts::collect(&syn::parse_file(src).unwrap(), src))
+            .enumerate()
+            .map(|(i, src)| (format!("src/f{i}.rs"), *src))
             .collect();
-        let crates = Crates {
-            of: vec![0; facts.len()],
-            names: vec![String::new()],
-            modules: vec![HashSet::new()],
-            file_modules: vec![Vec::new(); facts.len()],
-        };
-        let index = TypeIndex::new(&facts, &crates, overrides);
-        let mut out = Vec::new();
-        for (i, f) in facts.iter().enumerate() {
-            for g in &f.globals {
-                out.push((g.name.clone(), index.classify(&g.ty, i)));
+        let named: Vec<(&str, &str)> = named.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        crate::analysis::testing::with_analysis(&named, overrides.clone(), |a, _| {
+            let mut out = Vec::new();
+            for (file, f) in a.files() {
+                for g in &f.globals {
+                    out.push((g.name.clone(), a.types().classify(&g.ty, file, g.module)));
+                }
             }
-        }
-        out
+            out
+        })
     }
 
     #[test]

@@ -1,107 +1,94 @@
 //! The single syntax-tree pass that turns a parsed file into [`FileFacts`].
+//!
+//! It never asks syn for the span of a whole item (`Spanned::span` turns the item back into
+//! tokens, which costs as much as parsing it again): item ends come from their closing tokens.
 
-use std::collections::{BTreeSet, HashMap};
-
-use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
 use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
-use super::types::{TypeExpr, from_syn};
-use super::{FileFacts, FnFact, Global, GlobalKind, Loc, Suppression, TypeDef, TypeDefKind};
+use super::types::{self, from_syn};
+use super::{
+    Call, Callee, FileFacts, FnFact, Global, GlobalKind, ImplFact, LocalModule, ModuleFact,
+    ModuleKind, PathText, StaticRet, TypeDef, TypeDefKind, UseFact,
+};
+use crate::diagnostic::Loc;
+use crate::suppress;
 
-/// Collects the facts of one parsed file. `source` is the text the file was parsed from (for
-/// type snippets).
-pub fn collect(file: &syn::File, source: &str) -> FileFacts {
+/// Collects the facts of one parsed file.
+pub(crate) fn collect(file: &syn::File) -> FileFacts {
     let mut c = Collector {
-        source,
         facts: FileFacts::default(),
-        imports: HashMap::new(),
-        scope: Vec::new(),
         test_depth: 0,
         fn_stack: Vec::new(),
-        module_stack: Vec::new(),
+        spare: Vec::new(),
+        module: 0,
+        impl_stack: Vec::new(),
+        macro_start: None,
     };
+    c.facts.modules.push(ModuleFact {
+        name: String::new(),
+        parent: None,
+        kind: ModuleKind::File,
+        path_attr: None,
+        in_test: false,
+    });
     c.visit_file(file);
-    let Collector {
-        mut facts, imports, ..
-    } = c;
-    let mut resolve = |segments: &mut Vec<String>| resolve_import(&imports, segments);
-    for g in &mut facts.globals {
-        g.ty.for_each_path_mut(&mut resolve);
-    }
-    for t in &mut facts.types {
-        t.fields
-            .iter_mut()
-            .for_each(|f| f.for_each_path_mut(&mut resolve));
-    }
-    for f in &mut facts.fns {
-        if let Some(ret) = &mut f.ret {
-            ret.for_each_path_mut(&mut resolve);
-        }
-    }
-    facts
+    let mut f = c.facts;
+    // The facts of every file stay in memory: no growth slack.
+    f.modules.shrink_to_fit();
+    f.uses.shrink_to_fit();
+    f.impls.shrink_to_fit();
+    f.globals.shrink_to_fit();
+    f.types.shrink_to_fit();
+    f.fns.shrink_to_fit();
+    f.suppressions.shrink_to_fit();
+    f.test_ranges.shrink_to_fit();
+    f
 }
 
-/// Replaces an imported leading segment with the path it was imported from
-/// (`M` -> `std::sync::Mutex` after `use std::sync::Mutex as M`).
-fn resolve_import(imports: &HashMap<String, Vec<String>>, segments: &mut Vec<String>) {
-    let relative = segments
-        .iter()
-        .take_while(|s| matches!(s.as_str(), "crate" | "self" | "super"))
-        .count();
-    if relative > 0 {
-        // `super::super::Name` naming an import of this file (imports are file-wide here).
-        if let [name] = &segments[relative..]
-            && let Some(full) = imports.get(name)
-        {
-            *segments = full.clone();
-        }
-        return;
-    }
-    if let Some(full) = segments.first().and_then(|first| imports.get(first)) {
-        let mut resolved = full.clone();
-        resolved.extend(segments.drain(1..));
-        *segments = resolved;
+struct FnFrame<'ast> {
+    uses: Vec<PathText>,
+    calls: Vec<Call>,
+    /// The names bound by the fn's patterns so far (parameters, `let`, closures, `match`
+    /// arms), borrowed from the tree: a use of one of them is a local, not worth a string.
+    locals: Vec<&'ast proc_macro2::Ident>,
+}
+
+impl FnFrame<'_> {
+    /// What the body collected, sorted and deduplicated in exact-size vectors; the frame keeps
+    /// its (emptied) buffers for the next function.
+    fn take(&mut self) -> (Box<[PathText]>, Box<[Call]>) {
+        self.locals.clear();
+        self.uses.sort_unstable();
+        self.uses.dedup();
+        let uses: Box<[PathText]> = self.uses.drain(..).collect();
+        // Each callee at its first call site.
+        self.calls
+            .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
+        self.calls
+            .dedup_by(|later, first| later.callee == first.callee);
+        let calls: Box<[Call]> = self.calls.drain(..).collect();
+        (uses, calls)
     }
 }
 
-struct FnFrame {
-    uses: BTreeSet<String>,
-    calls: BTreeSet<String>,
-}
-
-struct Collector<'s> {
-    source: &'s str,
+struct Collector<'ast> {
     facts: FileFacts,
-    /// Local name -> full path, from every `use` in the file (scoping is ignored: collisions
-    /// between modules of one file are rare and only affect type names).
-    imports: HashMap<String, Vec<String>>,
-    scope: Vec<String>,
     test_depth: usize,
-    fn_stack: Vec<FnFrame>,
-    module_stack: Vec<String>,
+    fn_stack: Vec<FnFrame<'ast>>,
+    /// Emptied frames, kept for their buffers: most functions reuse them.
+    spare: Vec<FnFrame<'ast>>,
+    /// The module items are being collected into.
+    module: LocalModule,
+    /// The enclosing `impl`/trait blocks, as indexes into `facts.impls`.
+    impl_stack: Vec<u32>,
+    /// First line of the `thread_local!`/`lazy_static!` call being read.
+    macro_start: Option<u32>,
 }
 
-impl Collector<'_> {
+impl<'ast> Collector<'ast> {
     fn in_test(&self) -> bool {
         self.test_depth > 0
-    }
-
-    fn scope_string(&self) -> String {
-        self.scope.join("::")
-    }
-
-    fn type_text(&self, ty: &syn::Type) -> String {
-        let range = ty.span().byte_range();
-        let raw = self.source.get(range).unwrap_or_default();
-        let mut out = String::with_capacity(raw.len());
-        for word in raw.split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-        out
     }
 
     fn push_global(
@@ -118,10 +105,11 @@ impl Collector<'_> {
             name: name.to_string(),
             kind,
             ty: from_syn(ty),
-            ty_text: self.type_text(ty),
+            ty_text: types::print(ty),
             loc: Loc::of(name.span()),
             start_line: start_line(attrs, start),
-            scope: self.scope_string(),
+            macro_start: self.macro_start,
+            module: self.module,
             in_test,
         });
     }
@@ -130,49 +118,11 @@ impl Collector<'_> {
         self.push_global(&item.name, kind, &item.ty, item.start, &item.attrs);
     }
 
-    /// `#[isolate::allow(rule, ..., reason = "...")]`: the attribute form of a suppression.
-    /// It sits between the item's first line and its name, so it covers that item.
+    /// `#[isolate::allow(..)]` attributes: the attribute form of a suppression.
     fn push_attr_suppressions(&mut self, attrs: &[syn::Attribute]) {
-        for attr in attrs {
-            let segs: Vec<_> = attr
-                .path()
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            if segs != ["isolate", "allow"] {
-                continue;
-            }
-            let Ok(items) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-            ) else {
-                continue;
-            };
-            let mut rules = Vec::new();
-            let mut reason = None;
-            for meta in items {
-                match meta {
-                    syn::Meta::Path(p) => rules.push(path_string(&p)),
-                    syn::Meta::NameValue(nv) if nv.path.is_ident("reason") => {
-                        if let syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(s),
-                            ..
-                        }) = &nv.value
-                        {
-                            reason = Some(s.value()).filter(|r| !r.trim().is_empty());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            self.facts.suppressions.push(Suppression {
-                loc: Loc::of(attr.span()),
-                trailing: false,
-                reach: attr.span().end().line as u32 + 1,
-                rules,
-                reason,
-            });
-        }
+        self.facts
+            .suppressions
+            .extend(attrs.iter().filter_map(suppress::from_attribute));
     }
 
     /// Runs `f` with the test depth raised if `attrs` mark test code; `end` is the item's last
@@ -180,12 +130,13 @@ impl Collector<'_> {
     fn with_test_attrs(
         &mut self,
         attrs: &[syn::Attribute],
+        first: proc_macro2::Span,
         end: proc_macro2::Span,
         f: impl FnOnce(&mut Self),
     ) {
         let test = attrs.iter().any(is_test_attr);
         if test {
-            let start = start_line(attrs, end);
+            let start = start_line(attrs, first);
             self.facts.test_ranges.push((start, end.end().line as u32));
         }
         self.test_depth += usize::from(test);
@@ -193,44 +144,86 @@ impl Collector<'_> {
         self.test_depth -= usize::from(test);
     }
 
-    fn visit_fn(
+    /// Visits a macro call in item or statement position, remembering where it starts (for
+    /// suppressions above `thread_local! {`) and whether its attributes make it test code.
+    fn in_macro_call(
         &mut self,
         attrs: &[syn::Attribute],
-        sig: &syn::Signature,
+        mac: &syn::Macro,
+        f: impl FnOnce(&mut Self),
+    ) {
+        let first = mac
+            .path
+            .segments
+            .first()
+            .map_or(mac.bang_token.span, |s| s.ident.span());
+        let end = delimiter_close(&mac.delimiter);
+        let outer = self.macro_start.replace(start_line(attrs, first));
+        self.with_test_attrs(attrs, first, end, f);
+        self.macro_start = outer;
+    }
+
+    fn visit_fn(
+        &mut self,
+        attrs: &'ast [syn::Attribute],
+        sig: &'ast syn::Signature,
         start: proc_macro2::Span,
-        body: &syn::Block,
+        body: &'ast syn::Block,
     ) {
         self.push_attr_suppressions(attrs);
-        self.with_test_attrs(attrs, body.span(), |c| {
-            let name = sig.ident.to_string();
-            let qualified = match c.scope.last() {
-                Some(s) if s.starts_with('<') => format!("{}::{name}", s.trim_matches(['<', '>'])),
-                _ => name.clone(),
-            };
-            c.fn_stack.push(FnFrame {
-                uses: BTreeSet::new(),
-                calls: BTreeSet::new(),
+        self.with_test_attrs(attrs, start, body.brace_token.span.close(), |c| {
+            let name = sig.ident.to_string().into_boxed_str();
+            let owner = c.impl_stack.last().copied();
+            let frame = c.spare.pop().unwrap_or_else(|| FnFrame {
+                uses: Vec::new(),
+                calls: Vec::new(),
+                locals: Vec::new(),
             });
-            c.scope.push(name.clone());
+            c.fn_stack.push(frame);
+            // Items inside a fn body belong to no impl.
+            let impls = std::mem::take(&mut c.impl_stack);
             visit::visit_signature(c, sig);
             c.visit_block(body);
-            c.scope.pop();
-            let frame = c.fn_stack.pop().expect("pushed above");
-            let (ret, ret_text) = match &sig.output {
-                syn::ReturnType::Type(_, ty) => (Some(from_syn(ty)), c.type_text(ty)),
-                syn::ReturnType::Default => (None, String::new()),
+            c.impl_stack = impls;
+            let mut frame = c.fn_stack.pop().expect("pushed above");
+            let (uses, calls) = frame.take();
+            c.spare.push(frame);
+            // Only `&'static T` returns matter (singleton accessors); only they get a byte
+            // range too (its conversion from characters is the costly part of a position).
+            let static_ret = match &sig.output {
+                syn::ReturnType::Type(_, ty) => match &**ty {
+                    syn::Type::Reference(r)
+                        if r.lifetime.as_ref().is_some_and(|l| l.ident == "static") =>
+                    {
+                        Some(ty)
+                    }
+                    _ => None,
+                },
+                syn::ReturnType::Default => None,
             };
             c.facts.fns.push(FnFact {
                 name,
-                qualified,
-                scope: c.scope_string(),
-                loc: Loc::of(sig.ident.span()),
+                module: c.module,
+                owner,
+                loc: match static_ret {
+                    Some(_) => Loc::of(sig.ident.span()),
+                    None => Loc::lines_of(sig.ident.span()),
+                },
                 start_line: start_line(attrs, start),
-                ret,
-                ret_text,
-                attrs: attrs.iter().map(|a| path_string(a.path())).collect(),
-                uses: frame.uses.into_iter().collect(),
-                calls: frame.calls.into_iter().collect(),
+                static_ret: static_ret.map(|ty| {
+                    Box::new(StaticRet {
+                        ty: from_syn(ty),
+                        text: types::print(ty),
+                    })
+                }),
+                // Doc comments are attributes too, and the most numerous: leave them out.
+                attrs: attrs
+                    .iter()
+                    .filter(|a| !a.path().is_ident("doc"))
+                    .map(|a| path_string(a.path()).into_boxed_str())
+                    .collect(),
+                uses,
+                calls,
                 in_test: c.in_test(),
             });
         });
@@ -241,7 +234,7 @@ impl Collector<'_> {
         name: &syn::Ident,
         kind: TypeDefKind,
         generics: &syn::Generics,
-        fields: Vec<TypeExpr>,
+        fields: Vec<super::TypeExpr>,
     ) {
         self.facts.types.push(TypeDef {
             name: name.to_string(),
@@ -250,15 +243,66 @@ impl Collector<'_> {
                 .type_params()
                 .map(|p| p.ident.to_string())
                 .collect(),
-            modules: self.module_stack.clone(),
+            module: self.module,
             fields,
         });
+    }
+
+    fn push_use(&mut self, alias: Option<String>, path: PathText, is_pub: bool) {
+        self.facts.uses.push(UseFact {
+            module: self.module,
+            alias,
+            path,
+            is_pub,
+        });
+    }
+
+    /// Records `use` bindings: `use a::b::{C, D as E}` binds `C -> a::b::C` and `E -> a::b::D`.
+    fn add_use_tree(
+        &mut self,
+        prefix: &mut Vec<&'ast syn::Ident>,
+        tree: &'ast syn::UseTree,
+        is_pub: bool,
+    ) {
+        let path = |prefix: &[&syn::Ident], last: Option<&syn::Ident>| {
+            PathText::new(prefix.iter().copied().chain(last))
+        };
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(&p.ident);
+                self.add_use_tree(prefix, &p.tree, is_pub);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                if n.ident != "self" {
+                    self.push_use(
+                        Some(n.ident.to_string()),
+                        path(prefix, Some(&n.ident)),
+                        is_pub,
+                    );
+                } else if let Some(last) = prefix.last() {
+                    self.push_use(Some(last.to_string()), path(prefix, None), is_pub);
+                }
+            }
+            syn::UseTree::Rename(r) => {
+                if r.rename == "_" {
+                    return;
+                }
+                let last = (r.ident != "self").then_some(&r.ident);
+                self.push_use(Some(r.rename.to_string()), path(prefix, last), is_pub);
+            }
+            syn::UseTree::Group(g) => g
+                .items
+                .iter()
+                .for_each(|t| self.add_use_tree(prefix, t, is_pub)),
+            syn::UseTree::Glob(_) => self.push_use(None, path(prefix, None), is_pub),
+        }
     }
 }
 
 /// Field types, leaving out fields that exist only in test, miri or loom builds
 /// (`#[cfg(miri)] map: Mutex<..>`): production code never has them.
-fn fields_of(fields: &syn::Fields) -> impl Iterator<Item = TypeExpr> + '_ {
+fn fields_of(fields: &syn::Fields) -> impl Iterator<Item = super::TypeExpr> + '_ {
     fields
         .iter()
         .filter(|f| !f.attrs.iter().any(|a| cfg_attr_requires(a, TOOLING_CFGS)))
@@ -268,32 +312,64 @@ fn fields_of(fields: &syn::Fields) -> impl Iterator<Item = TypeExpr> + '_ {
 /// cfg names under which code is never part of a production build.
 const TOOLING_CFGS: &[&str] = &["test", "miri", "loom"];
 
-impl<'ast> Visit<'ast> for Collector<'_> {
+fn is_pub(vis: &syn::Visibility) -> bool {
+    !matches!(vis, syn::Visibility::Inherited)
+}
+
+impl<'ast> Visit<'ast> for Collector<'ast> {
+    // Types, generics and attributes hold nothing the facts need from the visitor (types are
+    // converted where they are read, attributes where they matter); not walking them saves
+    // a good part of the pass.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+
+    fn visit_generics(&mut self, _: &'ast syn::Generics) {}
+
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
         let kind = match item.mutability {
             syn::StaticMutability::Mut(_) => GlobalKind::StaticMut,
             _ => GlobalKind::Static,
         };
-        self.push_global(
-            &item.ident,
-            kind,
-            &item.ty,
-            item.static_token.span,
-            &item.attrs,
-        );
-        self.with_test_attrs(&item.attrs, item.span(), |c| {
+        let first = item.static_token.span;
+        self.push_global(&item.ident, kind, &item.ty, first, &item.attrs);
+        self.with_test_attrs(&item.attrs, first, item.semi_token.span, |c| {
             visit::visit_expr(c, &item.expr)
         });
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        self.facts.modules.push(item.ident.to_string());
-        self.with_test_attrs(&item.attrs, item.span(), |c| {
-            c.scope.push(item.ident.to_string());
-            c.module_stack.push(item.ident.to_string());
+        let end = match &item.content {
+            Some((brace, _)) => brace.span.close(),
+            None => item.semi.map_or(item.ident.span(), |s| s.span),
+        };
+        let first = item.mod_token.span;
+        self.with_test_attrs(&item.attrs, first, end, |c| {
+            let path_attr = item.attrs.iter().find_map(|a| match &a.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            });
+            let index = c.facts.modules.len() as LocalModule;
+            c.facts.modules.push(ModuleFact {
+                name: item.ident.to_string(),
+                parent: Some(c.module),
+                kind: if item.content.is_some() {
+                    ModuleKind::Inline
+                } else {
+                    ModuleKind::OutOfLine
+                },
+                path_attr,
+                in_test: c.in_test(),
+            });
+            let outer = std::mem::replace(&mut c.module, index);
             visit::visit_item_mod(c, item);
-            c.module_stack.pop();
-            c.scope.pop();
+            c.module = outer;
         });
     }
 
@@ -315,16 +391,36 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
-        let self_name = match &*item.self_ty {
-            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        let self_ty = match &*item.self_ty {
+            syn::Type::Path(p) if p.qself.is_none() => Some(path_text(&p.path)),
             _ => None,
         };
-        self.with_test_attrs(&item.attrs, item.span(), |c| {
-            c.scope
-                .push(format!("<{}>", self_name.as_deref().unwrap_or("_")));
-            visit::visit_item_impl(c, item);
-            c.scope.pop();
+        let trait_path = item.trait_.as_ref().map(|(_, p, _)| path_text(p));
+        let first = item.impl_token.span;
+        let index = self.facts.impls.len() as u32;
+        self.facts.impls.push(ImplFact {
+            self_ty,
+            trait_path,
+            is_trait: false,
         });
+        self.with_test_attrs(&item.attrs, first, item.brace_token.span.close(), |c| {
+            c.impl_stack.push(index);
+            visit::visit_item_impl(c, item);
+            c.impl_stack.pop();
+        });
+    }
+
+    fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        // Default methods of a trait: named plainly, with the trait kept for the call graph.
+        let index = self.facts.impls.len() as u32;
+        self.facts.impls.push(ImplFact {
+            self_ty: None,
+            trait_path: Some(PathText::new(std::iter::once(&item.ident))),
+            is_trait: true,
+        });
+        self.impl_stack.push(index);
+        visit::visit_item_trait(self, item);
+        self.impl_stack.pop();
     }
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
@@ -365,19 +461,30 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         let mut prefix = Vec::new();
-        add_use_tree(&mut self.imports, &mut prefix, &item.tree);
+        self.add_use_tree(&mut prefix, &item.tree, is_pub(&item.vis));
+    }
+
+    fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
+        let name = item.ident.to_string();
+        let alias = item
+            .rename
+            .as_ref()
+            .map_or_else(|| name.clone(), |(_, r)| r.to_string());
+        if alias != "_" && name != "self" {
+            self.push_use(
+                Some(alias),
+                PathText::new(std::iter::once(&item.ident)),
+                is_pub(&item.vis),
+            );
+        }
     }
 
     fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
-        self.with_test_attrs(&item.attrs, item.span(), |c| {
-            visit::visit_item_macro(c, item)
-        });
+        self.in_macro_call(&item.attrs, &item.mac, |c| visit::visit_item_macro(c, item));
     }
 
     fn visit_stmt_macro(&mut self, stmt: &'ast syn::StmtMacro) {
-        self.with_test_attrs(&stmt.attrs, stmt.span(), |c| {
-            visit::visit_stmt_macro(c, stmt)
-        });
+        self.in_macro_call(&stmt.attrs, &stmt.mac, |c| visit::visit_stmt_macro(c, stmt));
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
@@ -404,67 +511,72 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
-        if let (Some(frame), Some(last)) = (self.fn_stack.last_mut(), expr.path.segments.last()) {
-            frame.uses.insert(last.ident.to_string());
+        if let Some(frame) = self.fn_stack.last_mut() {
+            let path = &expr.path;
+            let local = expr.qself.is_none()
+                && path.leading_colon.is_none()
+                && path.segments.len() == 1
+                && {
+                    let ident = &path.segments[0].ident;
+                    ident == "self" || frame.locals.contains(&ident)
+                };
+            if !local {
+                frame.uses.push(path_text(path));
+            }
         }
         visit::visit_expr_path(self, expr);
     }
 
+    fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+        if let Some(frame) = self.fn_stack.last_mut() {
+            frame.locals.push(&pat.ident);
+        }
+        visit::visit_pat_ident(self, pat);
+    }
+
     fn visit_expr_call(&mut self, expr: &'ast syn::ExprCall) {
         if let (Some(frame), syn::Expr::Path(p)) = (self.fn_stack.last_mut(), &*expr.func) {
-            frame.calls.insert(path_string(&p.path));
+            let at = p.path.segments.first().map(|s| s.ident.span().start());
+            push_call(frame, Callee::Path(path_text(&p.path)), at);
         }
         visit::visit_expr_call(self, expr);
     }
 
     fn visit_expr_method_call(&mut self, expr: &'ast syn::ExprMethodCall) {
         if let Some(frame) = self.fn_stack.last_mut() {
-            frame.calls.insert(format!(".{}", expr.method));
+            let at = Some(expr.method.span().start());
+            push_call(
+                frame,
+                Callee::Method(expr.method.to_string().into_boxed_str()),
+                at,
+            );
         }
         visit::visit_expr_method_call(self, expr);
     }
 }
 
-/// Records `use` bindings: `use a::b::{C, D as E}` binds `C -> a::b::C` and `E -> a::b::D`.
-fn add_use_tree(
-    imports: &mut HashMap<String, Vec<String>>,
-    prefix: &mut Vec<String>,
-    tree: &syn::UseTree,
-) {
-    match tree {
-        syn::UseTree::Path(p) => {
-            prefix.push(p.ident.to_string());
-            add_use_tree(imports, prefix, &p.tree);
-            prefix.pop();
-        }
-        syn::UseTree::Name(n) => {
-            if n.ident != "self" {
-                let mut full = prefix.clone();
-                full.push(n.ident.to_string());
-                imports.insert(n.ident.to_string(), full);
-            } else if let Some(last) = prefix.last() {
-                imports.insert(last.clone(), prefix.clone());
-            }
-        }
-        syn::UseTree::Rename(r) => {
-            if r.rename == "_" {
-                return;
-            }
-            let mut full = prefix.clone();
-            if r.ident != "self" {
-                full.push(r.ident.to_string());
-            }
-            imports.insert(r.rename.to_string(), full);
-        }
-        syn::UseTree::Group(g) => g
-            .items
-            .iter()
-            .for_each(|t| add_use_tree(imports, prefix, t)),
-        syn::UseTree::Glob(_) => {}
+fn push_call(frame: &mut FnFrame, callee: Callee, at: Option<proc_macro2::LineColumn>) {
+    let at = at.unwrap_or(proc_macro2::LineColumn { line: 0, column: 0 });
+    frame.calls.push(Call {
+        callee,
+        line: at.line as u32,
+        column: at.column as u32 + 1,
+    });
+}
+
+fn delimiter_close(d: &syn::MacroDelimiter) -> proc_macro2::Span {
+    match d {
+        syn::MacroDelimiter::Paren(p) => p.span.close(),
+        syn::MacroDelimiter::Brace(b) => b.span.close(),
+        syn::MacroDelimiter::Bracket(b) => b.span.close(),
     }
 }
 
-fn path_string(path: &syn::Path) -> String {
+fn path_text(path: &syn::Path) -> PathText {
+    PathText::new(path.segments.iter().map(|s| &s.ident))
+}
+
+pub(crate) fn path_string(path: &syn::Path) -> String {
     let mut out = String::new();
     for (i, seg) in path.segments.iter().enumerate() {
         if i > 0 {
@@ -526,25 +638,92 @@ fn cfg_requires(meta: &syn::Meta, names: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::TypeExpr;
 
     fn facts(src: &str) -> FileFacts {
-        collect(&syn::parse_file(src).unwrap(), src)
+        collect(&syn::parse_file(src).unwrap())
     }
 
     #[test]
-    fn imports_and_renames_resolve() {
-        let f = facts("use std::sync::{Mutex as M, RwLock}; static A: M<u8> = M::new(0);");
+    fn types_are_kept_as_written_and_uses_recorded() {
+        let f = facts(
+            "use std::sync::{Mutex as M, RwLock}; pub use crate::a::*; extern crate alloc as al;\n\
+             mod inner { use super::M; static B: M<u8> = M::new(0); }\n\
+             static A: M<u8> = M::new(0);",
+        );
         assert_eq!(
-            f.globals[0].ty,
+            f.globals[1].ty,
             TypeExpr::Path {
-                segments: vec!["std".into(), "sync".into(), "Mutex".into()],
+                segments: vec!["M".into()],
                 args: vec![TypeExpr::Path {
                     segments: vec!["u8".into()],
                     args: vec![]
                 }],
             }
         );
-        assert_eq!(f.globals[0].ty_text, "M<u8>");
+        assert_eq!(f.globals[1].ty_text, "M<u8>");
+        assert_eq!((f.globals[0].module, f.globals[1].module), (1, 0));
+        let uses: Vec<_> = f
+            .uses
+            .iter()
+            .map(|u| {
+                (
+                    u.module,
+                    u.alias.as_deref(),
+                    u.path.as_str().to_string(),
+                    u.is_pub,
+                )
+            })
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                (0, Some("M"), "std::sync::Mutex".into(), false),
+                (0, Some("RwLock"), "std::sync::RwLock".into(), false),
+                (0, None, "crate::a".into(), true),
+                (0, Some("al"), "alloc".into(), false),
+                (1, Some("M"), "super::M".into(), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn modules_paths_and_test_modules() {
+        let f = facts(
+            "#[cfg(test)] mod tests;\n#[path = \"sys/unix.rs\"] mod imp;\n\
+             mod a { mod b; #[cfg(test)] mod c { mod d; } }",
+        );
+        let mods: Vec<_> = f
+            .modules
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.parent,
+                    m.kind,
+                    m.path_attr.as_deref(),
+                    m.in_test,
+                )
+            })
+            .collect();
+        assert_eq!(
+            mods,
+            [
+                ("", None, ModuleKind::File, None, false),
+                ("tests", Some(0), ModuleKind::OutOfLine, None, true),
+                (
+                    "imp",
+                    Some(0),
+                    ModuleKind::OutOfLine,
+                    Some("sys/unix.rs"),
+                    false
+                ),
+                ("a", Some(0), ModuleKind::Inline, None, false),
+                ("b", Some(3), ModuleKind::OutOfLine, None, false),
+                ("c", Some(3), ModuleKind::Inline, None, true),
+                ("d", Some(5), ModuleKind::OutOfLine, None, true),
+            ]
+        );
     }
 
     #[test]
@@ -559,22 +738,75 @@ mod tests {
         let names: Vec<_> = f
             .globals
             .iter()
-            .map(|g| (g.name.as_str(), g.in_test, g.scope.as_str()))
+            .map(|g| (g.name.as_str(), g.in_test, g.module))
             .collect();
         assert_eq!(
             names,
             [
-                ("I", false, "<E>::instance"),
-                ("T", true, "tests"),
-                ("U", true, ""),
-                ("V", false, ""),
-                ("W", true, "f")
+                ("I", false, 0),
+                ("T", true, 1),
+                ("U", true, 0),
+                ("V", false, 0),
+                ("W", true, 0)
             ]
         );
-        assert_eq!(f.fns[0].qualified, "E::instance");
+        assert_eq!(f.fns[0].qualified(&f), "E::instance");
         assert!(f.fns[0].returns_static_ref());
-        assert!(f.fns[0].uses.contains(&"I".to_string()));
+        assert_eq!(f.fns[0].ret_text(), "&'static E");
+        assert!(f.fns[0].uses.iter().any(|u| u.as_str() == "I"));
+        let owner = f.fns[0].owner.expect("a method");
+        assert_eq!(
+            f.impls[owner as usize]
+                .self_ty
+                .as_ref()
+                .map(PathText::as_str),
+            Some("E")
+        );
+        let callees: Vec<_> = f.fns[0].calls.iter().map(|c| &c.callee).collect();
+        assert_eq!(
+            callees,
+            [
+                &Callee::Path(PathText("OnceLock::new".into())),
+                &Callee::Method("get_or_init".into())
+            ]
+        );
         assert_eq!(f.test_ranges, [(2, 2), (3, 3), (5, 5)]);
+    }
+
+    #[test]
+    fn calls_keep_paths_and_first_positions() {
+        let f = facts(
+            "fn h(arg: u8) {\n    a::b(1);\n    Self::c(); a::b(2);\n    x.m(); x.m();\n\
+             let local = arg; let f = |y| y + local + GLOBAL; match arg { n => n + crate::N }\n}",
+        );
+        let calls: Vec<_> = f.fns[0]
+            .calls
+            .iter()
+            .map(|c| (c.callee.clone(), c.line, c.column))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                (Callee::Path(PathText("Self::c".into())), 3, 5),
+                (Callee::Path(PathText("a::b".into())), 2, 5),
+                (Callee::Method("m".into()), 4, 7),
+            ]
+        );
+        let uses: Vec<_> = f.fns[0].uses.iter().map(PathText::as_str).collect();
+        assert_eq!(
+            uses,
+            ["GLOBAL", "Self::c", "a::b", "crate::N", "x"],
+            "locals, parameters and bindings dropped"
+        );
+    }
+
+    #[test]
+    fn macro_items_know_the_macro_line() {
+        let f = facts(
+            "// c\nthread_local! {\n    static A: Cell<u8> = Cell::new(0);\n}\nstatic B: u8 = 0;",
+        );
+        assert_eq!(f.globals[0].macro_start, Some(2));
+        assert_eq!(f.globals[1].macro_start, None);
     }
 
     #[test]
@@ -584,18 +816,5 @@ mod tests {
         );
         let names: Vec<_> = f.types[0].fields.iter().filter_map(|t| t.name()).collect();
         assert_eq!(names, ["i32", "PhantomData"]);
-    }
-
-    #[test]
-    fn attribute_suppressions() {
-        let f = facts(
-            "#[isolate::allow(static_mut, lazy_singleton, reason = \"legacy\")]\nstatic mut A: u8 = 0;\n\
-             #[isolate::allow(static_mut)] static mut B: u8 = 0;",
-        );
-        assert_eq!(f.suppressions.len(), 2);
-        assert_eq!(f.suppressions[0].rules, ["static_mut", "lazy_singleton"]);
-        assert_eq!(f.suppressions[0].reason.as_deref(), Some("legacy"));
-        assert_eq!(f.suppressions[1].reason, None);
-        assert_eq!(f.suppressions[1].loc.line, 3);
     }
 }

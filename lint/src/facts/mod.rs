@@ -1,51 +1,104 @@
 //! Per-file facts: everything the later stages need from one source file, collected in a
 //! single pass over its syntax tree. The tree is dropped afterwards; rules only read facts.
 //!
-//! Facts are deliberately richer than today's rules need (functions, calls, uses, attributes):
-//! the cross-file call graph and entry-point analysis are built from them.
+//! Paths are kept as written, with the module they were written in, and resolved later across
+//! files by [`crate::resolve`]: the facts of one file never depend on another file, so an
+//! editor's change to one file re-collects that file alone.
 
 mod collect;
-pub mod lexer;
+pub(crate) mod lexer;
 mod macros;
-mod suppress;
-pub mod types;
+pub(crate) mod types;
 
-use serde::{Deserialize, Serialize};
-pub use types::TypeExpr;
+use crate::diagnostic::Loc;
+use crate::suppress::Suppression;
+pub(crate) use types::TypeExpr;
 
-pub use collect::collect;
-pub use suppress::{scan_suppressions, suppressions_in};
+pub(crate) use collect::{collect, path_string};
 
-/// A source range: 1-based lines and columns (columns count characters; `end_column` is
-/// exclusive), plus the byte range for snippet rendering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Loc {
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-    pub byte_start: u32,
-    pub byte_end: u32,
-}
+/// A path as written, `::`-joined in one allocation (`crate::api::State`): the facts of a large
+/// workspace hold millions of them (every path and call in every function body).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct PathText(Box<str>);
 
-impl Loc {
-    pub(crate) fn of(span: proc_macro2::Span) -> Loc {
-        let (start, end) = (span.start(), span.end());
-        let bytes = span.byte_range();
-        Loc {
-            line: start.line as u32,
-            column: start.column as u32 + 1,
-            end_line: end.line as u32,
-            end_column: end.column as u32 + 1,
-            byte_start: bytes.start as u32,
-            byte_end: bytes.end as u32,
+impl PathText {
+    pub fn new(segments: impl Iterator<Item = impl std::fmt::Display>) -> Self {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(24);
+        for (i, s) in segments.enumerate() {
+            if i > 0 {
+                out.push_str("::");
+            }
+            let _ = write!(out, "{s}");
         }
+        PathText(out.into_boxed_str())
+    }
+
+    /// The path's segments.
+    pub fn segments(&self) -> Vec<String> {
+        self.0.split("::").map(String::from).collect()
+    }
+
+    /// The last segment.
+    pub fn last(&self) -> &str {
+        self.0.rsplit("::").next().unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
+/// Index of a module within its file's [`FileFacts::modules`] (0 = the file itself).
+pub(crate) type LocalModule = u32;
+
+/// How a module's items are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModuleKind {
+    /// The file itself.
+    File,
+    /// `mod x { ... }`.
+    Inline,
+    /// `mod x;`: its items are in another file, found by the module tree.
+    OutOfLine,
+}
+
+/// A module declared in the file (and the file's own top level, at index 0).
+#[derive(Debug, Clone)]
+pub(crate) struct ModuleFact {
+    pub name: String,
+    pub parent: Option<LocalModule>,
+    pub kind: ModuleKind,
+    /// `#[path = "..."]` on the declaration.
+    pub path_attr: Option<String>,
+    /// Declared under `#[cfg(test)]` (on itself or an enclosing module): its items, and the
+    /// file of an out-of-line module, are test code.
+    pub in_test: bool,
+}
+
+/// One binding made by a `use` item (or `extern crate`).
+#[derive(Debug, Clone)]
+pub(crate) struct UseFact {
+    pub module: LocalModule,
+    /// The name it binds; `None` for a glob (`use a::*`).
+    pub alias: Option<String>,
+    /// The path it names (the glob's module for a glob).
+    pub path: PathText,
+    /// `pub use`: a re-export (visibility is otherwise ignored: the linter over-approximates).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "kept for the call graph's re-export chains (the execution-path issue)"
+        )
+    )]
+    pub is_pub: bool,
+}
+
 /// How a global is declared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum GlobalKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GlobalKind {
     /// `static NAME: T`.
     Static,
     /// `static mut NAME: T`.
@@ -57,26 +110,28 @@ pub enum GlobalKind {
 }
 
 /// One global item.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Global {
+#[derive(Debug, Clone)]
+pub(crate) struct Global {
     pub name: String,
     pub kind: GlobalKind,
     pub ty: TypeExpr,
-    /// The type as written, whitespace-normalised.
+    /// The type, printed normalised.
     pub ty_text: String,
     /// The item's name.
     pub loc: Loc,
     /// First line of the item including its attributes and doc comments.
     pub start_line: u32,
-    /// Enclosing scope within the file: inline modules, impl types and fns, `::`-joined.
-    pub scope: String,
+    /// For an item inside `thread_local!`/`lazy_static!`: the first line of the macro call
+    /// (a suppression above the call covers every item in it).
+    pub macro_start: Option<u32>,
+    pub module: LocalModule,
     /// Declared under `#[cfg(test)]` or inside a `#[test]` function.
     pub in_test: bool,
 }
 
 /// What a user-defined type is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TypeDefKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeDefKind {
     Struct,
     Enum,
     Union,
@@ -84,74 +139,129 @@ pub enum TypeDefKind {
 }
 
 /// A struct, enum, union or type alias defined in the file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TypeDef {
+#[derive(Debug, Clone)]
+pub(crate) struct TypeDef {
     pub name: String,
     pub kind: TypeDefKind,
     /// Generic type parameter names, in order.
     pub params: Vec<String>,
-    /// The inline modules it is declared in, outermost first.
-    pub modules: Vec<String>,
+    pub module: LocalModule,
     /// Field types (all variants for an enum); the aliased type for an alias.
     pub fields: Vec<TypeExpr>,
 }
 
+/// A call in a function body, kept as written for the call graph to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Callee {
+    /// `a::b::f(..)`, `Type::new(..)`, `Self::f(..)`.
+    Path(PathText),
+    /// `x.method(..)`.
+    Method(Box<str>),
+}
+
+/// One distinct callee of a function, at its first call site (1-based line and column).
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub callee: Callee,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// An `impl` block, or a trait's own block of default methods.
+#[derive(Debug, Clone)]
+pub(crate) struct ImplFact {
+    /// The self type, as written (`None` for a trait block or a non-path type).
+    pub self_ty: Option<PathText>,
+    /// The trait of `impl Trait for Type`, or the trait whose default methods these are.
+    #[expect(
+        dead_code,
+        reason = "trait methods resolve to every impl (the execution-path issue)"
+    )]
+    pub trait_path: Option<PathText>,
+    /// A trait's own block, not an `impl`.
+    pub is_trait: bool,
+}
+
 /// A function or method.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FnFact {
-    pub name: String,
-    /// `Type::method` for methods, the plain name otherwise.
-    pub qualified: String,
-    pub scope: String,
+#[derive(Debug, Clone)]
+pub(crate) struct FnFact {
+    pub name: Box<str>,
+    pub module: LocalModule,
+    /// The block it is a method of: an index into [`FileFacts::impls`].
+    pub owner: Option<u32>,
     pub loc: Loc,
     pub start_line: u32,
-    /// The return type, if any, and as written.
-    pub ret: Option<TypeExpr>,
-    pub ret_text: String,
-    /// Paths of the attributes on the fn (`get`, `tokio::main`, `isolate::entry`, ...).
-    pub attrs: Vec<String>,
-    /// Last segments of every path expression used in the body (sorted, deduplicated).
-    pub uses: Vec<String>,
-    /// Callees: `a::b` for path calls, `.name` for method calls (sorted, deduplicated).
-    pub calls: Vec<String>,
+    /// The return type when it is `&'static T` (the only returns a rule reads), boxed: most
+    /// functions have none, and the facts hold every function of the workspace.
+    pub static_ret: Option<Box<StaticRet>>,
+    /// Paths of the attributes on the fn (`get`, `tokio::main`, `isolate::entry`, ...), doc
+    /// comments left out.
+    #[expect(
+        dead_code,
+        reason = "entry points are found from these (the execution-path issue)"
+    )]
+    pub attrs: Box<[Box<str>]>,
+    /// Every path expression used in the body, as written, except the fn's own local bindings
+    /// (sorted, deduplicated).
+    pub uses: Box<[PathText]>,
+    /// Each distinct callee at its first call site (sorted by callee).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "read by the call graph (the execution-path issue)"
+        )
+    )]
+    pub calls: Box<[Call]>,
     pub in_test: bool,
 }
 
 impl FnFact {
+    /// `Type::method` for methods (`_::method` when the self type is not a path), the plain name
+    /// for free functions and trait default methods.
+    pub fn qualified(&self, facts: &FileFacts) -> String {
+        match self.owner.and_then(|i| facts.impls.get(i as usize)) {
+            Some(ImplFact {
+                self_ty: Some(ty), ..
+            }) => format!("{}::{}", ty.last(), self.name),
+            Some(ImplFact {
+                is_trait: false, ..
+            }) => format!("_::{}", self.name),
+            _ => self.name.to_string(),
+        }
+    }
+
     /// Whether the fn returns `&'static T`.
     pub fn returns_static_ref(&self) -> bool {
-        matches!(
-            self.ret,
-            Some(TypeExpr::Ref {
-                is_static: true,
-                ..
-            })
-        )
+        self.static_ret.is_some()
+    }
+
+    /// The `&'static T` return type, printed normalised (empty for other fns).
+    pub fn ret_text(&self) -> &str {
+        self.static_ret.as_ref().map_or("", |r| r.text.as_str())
     }
 }
 
-/// An `// isolate: allow(rule, ...) -- reason` comment or `#[isolate::allow]` attribute.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Suppression {
-    pub loc: Loc,
-    /// A comment after code on its line: it covers that line only.
-    pub trailing: bool,
-    /// The first line after the comment that is not itself a `//` comment line: the comment
-    /// reaches an item that starts on or before it.
-    pub reach: u32,
-    pub rules: Vec<String>,
-    pub reason: Option<String>,
+/// A `&'static T` return type.
+#[derive(Debug, Clone)]
+pub(crate) struct StaticRet {
+    #[expect(dead_code, reason = "accessors of a type (the execution-path issue)")]
+    pub ty: TypeExpr,
+    pub text: String,
 }
 
 /// Everything the linter knows about one file after parsing it.
 #[derive(Debug, Default, Clone)]
-pub struct FileFacts {
+pub(crate) struct FileFacts {
+    /// The file's top level (index 0), then every `mod` it declares, in order.
+    pub modules: Vec<ModuleFact>,
+    pub uses: Vec<UseFact>,
+    /// `impl` blocks and trait blocks, which methods point into.
+    pub impls: Vec<ImplFact>,
     pub globals: Vec<Global>,
     pub types: Vec<TypeDef>,
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<Suppression>,
-    /// Names of the inline and out-of-line modules declared in the file (`mod a;`, `mod b {}`).
-    pub modules: Vec<String>,
     /// Line ranges (inclusive) of test-only items: `#[cfg(test)]` modules, `#[test]` fns.
     pub test_ranges: Vec<(u32, u32)>,
 }

@@ -33,28 +33,11 @@ pub enum TypeExpr {
 
 impl TypeExpr {
     /// The last path segment (`Mutex` for `std::sync::Mutex<T>`), if this is a path.
+    #[cfg(test)]
     pub fn name(&self) -> Option<&str> {
         match self {
             TypeExpr::Path { segments, .. } => segments.last().map(String::as_str),
             _ => None,
-        }
-    }
-
-    /// Calls `f` on every path in the type, outermost first.
-    pub fn for_each_path_mut(&mut self, f: &mut impl FnMut(&mut Vec<String>)) {
-        match self {
-            TypeExpr::Path { segments, args } => {
-                f(segments);
-                for a in args {
-                    a.for_each_path_mut(f);
-                }
-            }
-            TypeExpr::Tuple(items) => items.iter_mut().for_each(|t| t.for_each_path_mut(f)),
-            TypeExpr::Array(inner) | TypeExpr::Ptr(inner) | TypeExpr::Ref { inner, .. } => {
-                inner.for_each_path_mut(f)
-            }
-            TypeExpr::Traits(paths) => paths.iter_mut().for_each(f),
-            TypeExpr::FnPtr | TypeExpr::Other => {}
         }
     }
 }
@@ -122,6 +105,219 @@ fn bound_paths(
         .collect()
 }
 
+/// Prints a type normalised, whatever its layout in the source: `LazyLock<RwLock<HashMap<String,
+/// Options>>>` written over several lines, with comments or a trailing comma prints as
+/// `LazyLock<RwLock<HashMap<String, Options>>>`.
+pub fn print(ty: &syn::Type) -> String {
+    let mut out = String::new();
+    write_type(&mut out, ty);
+    out
+}
+
+fn write_type(out: &mut String, ty: &syn::Type) {
+    match ty {
+        syn::Type::Path(p) => write_path(out, p.qself.as_ref(), &p.path),
+        syn::Type::Reference(r) => {
+            out.push('&');
+            if let Some(l) = &r.lifetime {
+                out.push_str(&format!("'{} ", l.ident));
+            }
+            if r.mutability.is_some() {
+                out.push_str("mut ");
+            }
+            write_type(out, &r.elem);
+        }
+        syn::Type::Ptr(p) => {
+            out.push_str(if p.mutability.is_some() {
+                "*mut "
+            } else {
+                "*const "
+            });
+            write_type(out, &p.elem);
+        }
+        syn::Type::Slice(s) => {
+            out.push('[');
+            write_type(out, &s.elem);
+            out.push(']');
+        }
+        syn::Type::Array(a) => {
+            out.push('[');
+            write_type(out, &a.elem);
+            out.push_str("; ");
+            write_tokens(out, &a.len);
+            out.push(']');
+        }
+        syn::Type::Tuple(t) => {
+            out.push('(');
+            write_list(out, &t.elems, write_type);
+            if t.elems.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
+        syn::Type::Paren(p) => {
+            out.push('(');
+            write_type(out, &p.elem);
+            out.push(')');
+        }
+        syn::Type::Group(g) => write_type(out, &g.elem),
+        syn::Type::Never(_) => out.push('!'),
+        syn::Type::Infer(_) => out.push('_'),
+        syn::Type::TraitObject(t) => {
+            out.push_str("dyn ");
+            write_bounds(out, &t.bounds);
+        }
+        syn::Type::ImplTrait(t) => {
+            out.push_str("impl ");
+            write_bounds(out, &t.bounds);
+        }
+        syn::Type::BareFn(f) => {
+            if f.unsafety.is_some() {
+                out.push_str("unsafe ");
+            }
+            if let Some(abi) = &f.abi {
+                out.push_str("extern ");
+                if let Some(name) = &abi.name {
+                    out.push_str(&format!("{:?} ", name.value()));
+                }
+            }
+            out.push_str("fn(");
+            write_list(out, &f.inputs, |out, arg| write_type(out, &arg.ty));
+            out.push(')');
+            if let syn::ReturnType::Type(_, ret) = &f.output {
+                out.push_str(" -> ");
+                write_type(out, ret);
+            }
+        }
+        other => write_tokens(out, other),
+    }
+}
+
+fn write_path(out: &mut String, qself: Option<&syn::QSelf>, path: &syn::Path) {
+    let mut segments = path.segments.iter().enumerate().peekable();
+    if let Some(q) = qself {
+        out.push('<');
+        write_type(out, &q.ty);
+        if q.position > 0 {
+            out.push_str(" as ");
+            if path.leading_colon.is_some() {
+                out.push_str("::");
+            }
+            while let Some((i, seg)) = segments.next_if(|(i, _)| *i < q.position) {
+                if i > 0 {
+                    out.push_str("::");
+                }
+                write_segment(out, seg);
+            }
+        }
+        out.push('>');
+        for (_, seg) in segments {
+            out.push_str("::");
+            write_segment(out, seg);
+        }
+        return;
+    }
+    if path.leading_colon.is_some() {
+        out.push_str("::");
+    }
+    for (i, seg) in segments {
+        if i > 0 {
+            out.push_str("::");
+        }
+        write_segment(out, seg);
+    }
+}
+
+fn write_segment(out: &mut String, seg: &syn::PathSegment) {
+    out.push_str(&seg.ident.to_string());
+    match &seg.arguments {
+        syn::PathArguments::None => {}
+        syn::PathArguments::AngleBracketed(a) => {
+            out.push('<');
+            write_list(out, &a.args, write_generic_arg);
+            out.push('>');
+        }
+        syn::PathArguments::Parenthesized(p) => {
+            out.push('(');
+            write_list(out, &p.inputs, write_type);
+            out.push(')');
+            if let syn::ReturnType::Type(_, ret) = &p.output {
+                out.push_str(" -> ");
+                write_type(out, ret);
+            }
+        }
+    }
+}
+
+fn write_generic_arg(out: &mut String, arg: &syn::GenericArgument) {
+    match arg {
+        syn::GenericArgument::Lifetime(l) => out.push_str(&format!("'{}", l.ident)),
+        syn::GenericArgument::Type(t) => write_type(out, t),
+        syn::GenericArgument::AssocType(a) => {
+            out.push_str(&a.ident.to_string());
+            out.push_str(" = ");
+            write_type(out, &a.ty);
+        }
+        other => write_tokens(out, other),
+    }
+}
+
+fn write_bounds(
+    out: &mut String,
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) {
+    for (i, b) in bounds.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" + ");
+        }
+        match b {
+            syn::TypeParamBound::Trait(t) => {
+                if matches!(t.modifier, syn::TraitBoundModifier::Maybe(_)) {
+                    out.push('?');
+                }
+                write_path(out, None, &t.path);
+            }
+            syn::TypeParamBound::Lifetime(l) => out.push_str(&format!("'{}", l.ident)),
+            other => write_tokens(out, other),
+        }
+    }
+}
+
+fn write_list<T, P>(
+    out: &mut String,
+    items: &syn::punctuated::Punctuated<T, P>,
+    mut each: impl FnMut(&mut String, &T),
+) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        each(out, item);
+    }
+}
+
+/// Anything else (array lengths, const arguments, macros in type position): its tokens, with
+/// spaces only where they separate words.
+fn write_tokens(out: &mut String, tokens: &impl quote::ToTokens) {
+    let text = tokens.to_token_stream().to_string();
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let next = chars.peek().copied();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let tight_after = matches!(prev, Some('(' | '[' | '<' | '&' | '!' | ':'));
+            let tight_before = matches!(next, Some(')' | ']' | '>' | ',' | ';' | ':' | '(' | '!'));
+            if (word(prev) && word(next)) || !(tight_after || tight_before) {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +334,36 @@ mod tests {
         };
         assert_eq!(segments, ["std", "sync", "Arc"]);
         assert_eq!(args[0].name(), Some("RwLock"));
+    }
+
+    #[test]
+    fn types_print_normalised() {
+        for (written, printed) in [
+            (
+                "LazyLock<\n    RwLock<\n        HashMap<String, Options>,\n    >,\n>",
+                "LazyLock<RwLock<HashMap<String, Options>>>",
+            ),
+            (
+                "::std::sync::Mutex< Vec < u8 > /* why */ >",
+                "::std::sync::Mutex<Vec<u8>>",
+            ),
+            ("&'static  mut [ (u8 , ) ; 4 ]", "&'static mut [(u8,); 4]"),
+            (
+                "Box<dyn Fn(&str) -> Result<(), E> + Send + 'static>",
+                "Box<dyn Fn(&str) -> Result<(), E> + Send + 'static>",
+            ),
+            ("<T as Iterator>::Item", "<T as Iterator>::Item"),
+            ("[u8; N * 2]", "[u8; N * 2]"),
+            ("Option<fn(u8) -> u8>", "Option<fn(u8) -> u8>"),
+            ("*const  c_void", "*const c_void"),
+            (
+                "Cell<[u64; mem::size_of::<usize>()]>",
+                "Cell<[u64; mem::size_of::<usize>()]>",
+            ),
+        ] {
+            let ty: syn::Type = syn::parse_str(written).unwrap();
+            assert_eq!(print(&ty), printed, "{written:?}");
+        }
     }
 
     #[test]

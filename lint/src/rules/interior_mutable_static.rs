@@ -1,9 +1,9 @@
 use super::{GlobalView, Hit, Level, Rule};
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "interior_mutable_static",
     default_level: Level::Warn,
-    summary: "a plain static with interior mutability (Mutex, Cell, Atomic*, ArcSwap, channels, ...)",
+    summary: "a plain static with interior mutability (`Mutex`, `Cell`, `Atomic*`, `ArcSwap`, channels, your own types holding them)",
     doc: r#"# interior_mutable_static
 
 ## What it finds
@@ -38,9 +38,11 @@ Move the state into a per-request struct built by an isolate factory, or read it
 legitimate: suppress them with a reason (`// isolate: allow(interior_mutable_static) --
 metrics only`).
 "#,
+    global: Some(check),
+    project: None,
 };
 
-pub fn check(v: &GlobalView) -> Option<Hit> {
+pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     if v.is_thread_local() || v.is_lazy() || !v.shape.interior {
         return None;
     }
@@ -53,5 +55,6 @@ pub fn check(v: &GlobalView) -> Option<Hit> {
         help: "move the state into a per-request struct (#[derive(isolate::RequestScoped)]) or \
                the RequestContext"
             .into(),
+        ..Hit::default()
     })
 }

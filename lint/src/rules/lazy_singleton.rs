@@ -1,10 +1,15 @@
-use super::{GlobalView, Hit, Level, Rule};
-use crate::facts::FnFact;
+use std::collections::HashMap;
 
-pub const RULE: Rule = Rule {
+use super::{Candidate, GlobalView, Hit, Level, Rule};
+use crate::analysis::Analysis;
+use crate::diagnostic::{Related, Span};
+use crate::resolve::{Def, Res};
+use crate::source::FileId;
+
+pub(crate) static RULE: Rule = Rule {
     id: "lazy_singleton",
     default_level: Level::Warn,
-    summary: "a lazily initialised global instance (lazy_static!, Lazy, OnceLock, ...) or its accessor",
+    summary: "a lazily initialised global (`lazy_static!`, `Lazy`, `OnceLock`, `LazyLock`, `OnceCell`, `OnceBox`) whose contents are not provably immutable, or a `&'static` accessor handing it out",
     doc: r#"# lazy_singleton
 
 ## What it finds
@@ -50,9 +55,11 @@ connection pool, an HTTP client) is passed in explicitly as `isolate::Shared<T>`
 fetched from a global; if it really must stay global, suppress with a reason:
 `// isolate: allow(lazy_singleton) -- stateless HTTP client`.
 "#,
+    global: Some(check),
+    project: Some(accessors),
 };
 
-pub fn check(v: &GlobalView) -> Option<Hit> {
+pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     if v.is_thread_local() || !v.is_lazy() {
         return None;
     }
@@ -75,18 +82,106 @@ pub fn check(v: &GlobalView) -> Option<Hit> {
         help: "build it per request with an isolate factory (#[derive(isolate::RequestScoped)]); \
                pass request-agnostic clients explicitly as isolate::Shared<T>"
             .into(),
+        ..Hit::default()
     })
 }
 
-/// A singleton accessor: `f` returns `&'static T` and reads `global`, which is reported.
-pub fn accessor_hit(f: &FnFact, global: &str) -> Hit {
-    Hit {
-        message: format!(
-            "`{}` hands out the process-wide singleton `{global}` as a `&'static` reference",
-            f.qualified
-        ),
-        help: "take the instance as a parameter built per request (an isolate factory's product) \
-               instead of reaching for a global"
-            .into(),
+/// Singleton accessors: fns returning `&'static T` that read a reported lazy global. The
+/// fn's paths are resolved in its module; a path the resolver cannot follow matches a
+/// reported global of that name in the fn's own file, else its own crate.
+pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
+    let lazy: HashMap<(FileId, usize), &Candidate> = found
+        .iter()
+        .filter(|c| c.lazy)
+        .filter_map(|c| c.global.map(|g| (g, c)))
+        .collect();
+    let mut by_file: HashMap<(FileId, &str), (FileId, usize)> = HashMap::new();
+    let mut by_crate: HashMap<(usize, &str), (FileId, usize)> = HashMap::new();
+    for &(file, idx) in lazy.keys() {
+        let name = a.global(file, idx).name.as_str();
+        let key_file = (file, name);
+        let key_crate = (a.crate_of(file), name);
+        let keep_first = |slot: Option<&(FileId, usize)>| slot.is_none_or(|s| (file, idx) < *s);
+        if keep_first(by_file.get(&key_file)) {
+            by_file.insert(key_file, (file, idx));
+        }
+        if keep_first(by_crate.get(&key_crate)) {
+            by_crate.insert(key_crate, (file, idx));
+        }
     }
+    let mut out = Vec::new();
+    for (file, facts) in a.files() {
+        for f in facts
+            .fns
+            .iter()
+            .filter(|f| f.returns_static_ref() && a.linted(file, f.in_test))
+        {
+            let mut resolved = None;
+            let mut by_name = None;
+            for text in &f.uses {
+                let path = text.segments();
+                let r = a.resolve(file, f.module, &path);
+                let globals: Vec<(FileId, usize)> = if r.consumed == path.len() {
+                    r.res
+                        .iter()
+                        .filter_map(|x| match x {
+                            Res::Def(Def::Global(gf, gi)) => Some((*gf, *gi)),
+                            _ => None,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if globals.is_empty() {
+                    let name = path.last().map_or("", String::as_str);
+                    if by_name.is_none() {
+                        by_name = by_file
+                            .get(&(file, name))
+                            .or_else(|| by_crate.get(&(a.crate_of(file), name)))
+                            .copied();
+                    }
+                } else if resolved.is_none() {
+                    resolved = globals
+                        .into_iter()
+                        .find(|g| lazy.contains_key(g) && a.crate_of(g.0) == a.crate_of(file));
+                }
+            }
+            let Some((gf, gi)) = resolved.or(by_name) else {
+                continue;
+            };
+            let global = a.global(gf, gi);
+            let mut hit = Hit {
+                message: format!(
+                    "`{}` hands out the process-wide singleton `{}` as a `&'static` reference",
+                    f.qualified(facts),
+                    global.name
+                ),
+                help: "take the instance as a parameter built per request (an isolate factory's \
+                       product) instead of reaching for a global"
+                    .into(),
+                ..Hit::default()
+            };
+            hit.related.push(Related {
+                span: Span {
+                    file: gf,
+                    loc: global.loc,
+                },
+                message: format!("`{}` is declared here", global.name),
+            });
+            out.push(Candidate {
+                rule: &RULE,
+                file,
+                loc: f.loc,
+                start_line: f.start_line,
+                macro_start: None,
+                item: f.qualified(facts),
+                ty: f.ret_text().to_string(),
+                hit,
+                global: None,
+                lazy: false,
+                fix: None,
+            });
+        }
+    }
+    out
 }

@@ -1,27 +1,35 @@
-//! The rule registry. Each rule lives in its own module with a stable snake_case id, a default
-//! level, a one-line summary and the documentation `cargo isolate explain RULE` prints.
+//! The rule registry: [`ALL`] is the one list of rules, read by the CLI (`rules`, `explain`,
+//! `--deny`), the config loader, the suppression checker, the docs test (the README's rule
+//! table) and the tests. Each rule lives in its own module with a stable snake_case id, a
+//! default level, a one-line summary, the documentation `cargo isolate explain RULE` prints, and
+//! its checks:
 //!
-//! Global rules are tried in [`GLOBAL_RULES`] order and the first that matches wins: one
-//! finding per global item, the most specific rule first.
+//! - a *global* check looks at one global and its classified type; global checks are tried in
+//!   [`ALL`] order and the first that matches wins (one finding per global, the most specific
+//!   rule first);
+//! - a *project* check runs once over the whole analysed project after the global checks
+//!   (`lazy_singleton`'s accessors, and the call-graph rules to come);
+//! - the suppression rules are checked by [`crate::suppress`], beside the suppressions.
 
 mod interior_mutable_static;
 mod lazy_singleton;
 mod shared_mutable_map;
 mod static_mut;
-mod suppression_without_reason;
 mod thread_local_state;
-mod unused_suppression;
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
+use crate::analysis::Analysis;
 use crate::classify::Shape;
+use crate::diagnostic::{Fix, Loc, Related, Severity};
 use crate::facts::{Global, GlobalKind};
+use crate::source::FileId;
+use crate::suppress;
 
-/// How a rule's findings are treated. Config spells these `allow | warn | deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// How a rule's findings are treated: `allow`, `warn` or `deny` everywhere (config, flags,
+/// `cargo isolate rules`, the README). `warning` and `error` are accepted for `warn` and
+/// `deny`; a `deny` finding is printed as an `error`, a `warn` finding as a `warning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Not reported.
     Allow,
@@ -31,35 +39,113 @@ pub enum Level {
     Deny,
 }
 
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Level {
+    /// The level's name: `allow`, `warn` or `deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Level::Allow => "allow",
             Level::Warn => "warn",
             Level::Deny => "deny",
+        }
+    }
+
+    /// Parses `allow`, `warn` (or `warning`), `deny` (or `error`).
+    pub fn parse(text: &str) -> Option<Level> {
+        match text {
+            "allow" => Some(Level::Allow),
+            "warn" | "warning" => Some(Level::Warn),
+            "deny" | "error" => Some(Level::Deny),
+            _ => None,
+        }
+    }
+
+    /// How a finding at this level is reported (`None`: it is not).
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Allow => None,
+            Level::Warn => Some(Severity::Warning),
+            Level::Deny => Some(Severity::Error),
+        }
+    }
+
+    pub(crate) const EXPECTED: &'static str =
+        "expected `allow`, `warn` (or `warning`) or `deny` (or `error`)";
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Level::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown level `{text}`: {}", Level::EXPECTED))
         })
     }
 }
 
-/// A rule's identity and documentation.
-#[derive(Debug)]
+/// A rule's identity, documentation and checks.
 pub struct Rule {
+    /// Stable snake_case id; output shows it as `isolate::<id>`.
     pub id: &'static str,
     pub default_level: Level,
+    /// One line, for `cargo isolate rules` and the README.
     pub summary: &'static str,
     /// Markdown: what it finds, why it leaks across users, bad and good examples, the fix.
     pub doc: &'static str,
+    pub(crate) global: Option<GlobalCheck>,
+    pub(crate) project: Option<ProjectCheck>,
 }
 
-/// What a rule says about one global.
-#[derive(Debug, Clone)]
-pub struct Hit {
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Rule {}
+
+/// What a rule says about one item.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hit {
     pub message: String,
     pub help: String,
+    pub notes: Vec<String>,
+    pub related: Vec<Related>,
+}
+
+/// A finding before suppressions and levels.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub rule: &'static Rule,
+    pub file: FileId,
+    pub loc: Loc,
+    /// First line of the item including attributes (where a suppression above it may sit).
+    pub start_line: u32,
+    /// First line of the `thread_local!`/`lazy_static!` call holding the item.
+    pub macro_start: Option<u32>,
+    pub item: String,
+    pub ty: String,
+    pub hit: Hit,
+    /// The global it is about, and whether that global is lazily initialised.
+    pub global: Option<(FileId, usize)>,
+    pub lazy: bool,
+    pub fix: Option<Fix>,
 }
 
 /// The facts a global rule reads: the declaration and its classified type.
-pub struct GlobalView<'a> {
+pub(crate) struct GlobalView<'a> {
     pub global: &'a Global,
     pub shape: Shape,
 }
@@ -76,52 +162,125 @@ impl GlobalView<'_> {
 }
 
 /// A rule over a single global.
-pub type GlobalCheck = fn(&GlobalView) -> Option<Hit>;
+pub(crate) type GlobalCheck = fn(&GlobalView) -> Option<Hit>;
 
-/// Global rules in the order they are tried: the most specific first.
-pub const GLOBAL_RULES: &[(&Rule, GlobalCheck)] = &[
-    (&static_mut::RULE, static_mut::check),
-    (&shared_mutable_map::RULE, shared_mutable_map::check),
-    (&lazy_singleton::RULE, lazy_singleton::check),
-    (
-        &interior_mutable_static::RULE,
-        interior_mutable_static::check,
-    ),
-    (&thread_local_state::RULE, thread_local_state::check),
-];
+/// A rule over the whole project; `found` holds the global rules' candidates.
+pub(crate) type ProjectCheck = fn(&Analysis, found: &[Candidate]) -> Vec<Candidate>;
 
-pub use lazy_singleton::accessor_hit;
-
-pub const LAZY_SINGLETON: &Rule = &lazy_singleton::RULE;
-pub const SUPPRESSION_WITHOUT_REASON: &Rule = &suppression_without_reason::RULE;
-pub const UNUSED_SUPPRESSION: &Rule = &unused_suppression::RULE;
-
-/// Every rule, in the order `cargo isolate rules` lists them.
-pub const ALL: &[&Rule] = &[
+/// Every rule, in the order `cargo isolate rules` lists them and global checks are tried.
+pub static ALL: &[&Rule] = &[
     &static_mut::RULE,
     &shared_mutable_map::RULE,
     &lazy_singleton::RULE,
     &interior_mutable_static::RULE,
     &thread_local_state::RULE,
-    &suppression_without_reason::RULE,
-    &unused_suppression::RULE,
+    &suppress::without_reason::RULE,
+    &suppress::unused::RULE,
 ];
 
-/// Looks a rule up by id.
-pub fn by_id(id: &str) -> Option<&'static Rule> {
-    ALL.iter().copied().find(|r| r.id == id)
+pub(crate) static SUPPRESSION_WITHOUT_REASON: &Rule = &suppress::without_reason::RULE;
+pub(crate) static UNUSED_SUPPRESSION: &Rule = &suppress::unused::RULE;
+
+/// A rule id that names no rule, with the closest real one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRule {
+    pub given: String,
+    pub suggestion: Option<&'static str>,
 }
 
-/// Runs the global rules in order; the first hit wins.
-pub fn check_global(view: &GlobalView) -> Option<(&'static Rule, Hit)> {
-    GLOBAL_RULES
-        .iter()
-        .find_map(|(rule, check)| check(view).map(|hit| (*rule, hit)))
+impl fmt::Display for UnknownRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown rule `{}`", self.given)?;
+        match self.suggestion {
+            Some(s) => write!(f, "; did you mean `{s}`?"),
+            None => write!(f, "; `cargo isolate rules` lists them"),
+        }
+    }
 }
 
-/// Names the wrapper that makes a type a problem, for messages: the type as written.
+impl std::error::Error for UnknownRule {}
+
+/// Looks a rule up by id, written bare (`static_mut`) or as output shows it
+/// (`isolate::static_mut`).
+///
+/// ```
+/// let rule = isolate_lint::rules::lookup("isolate::static_mut").unwrap();
+/// assert_eq!(rule.id, "static_mut");
+/// let typo = isolate_lint::rules::lookup("static_mutt").unwrap_err();
+/// assert_eq!(typo.suggestion, Some("static_mut"));
+/// ```
+pub fn lookup(id: &str) -> Result<&'static Rule, UnknownRule> {
+    let bare = id.strip_prefix("isolate::").unwrap_or(id);
+    ALL.iter()
+        .copied()
+        .find(|r| r.id == bare)
+        .ok_or_else(|| UnknownRule {
+            given: id.to_string(),
+            suggestion: did_you_mean(bare),
+        })
+}
+
+/// The rule id closest to `given`, if any is close enough to be a typo.
+pub(crate) fn did_you_mean(given: &str) -> Option<&'static str> {
+    let given = given.to_ascii_lowercase().replace('-', "_");
+    ALL.iter()
+        .map(|r| (strsim::jaro_winkler(&given, r.id), r.id))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, id)| id)
+}
+
+/// A `--deny`/`--warn`/`--allow` argument or config key: `all` or one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    All,
+    One(&'static Rule),
+}
+
+impl Selector {
+    /// Parses `all` or a rule id (see [`lookup`]).
+    pub fn parse(text: &str) -> Result<Selector, UnknownRule> {
+        if text == "all" {
+            Ok(Selector::All)
+        } else {
+            lookup(text).map(Selector::One)
+        }
+    }
+
+    pub(crate) fn matches(self, rule: &Rule) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::One(r) => r.id == rule.id,
+        }
+    }
+}
+
+/// Runs the global checks in order; the first hit wins.
+pub(crate) fn check_global(view: &GlobalView) -> Option<(&'static Rule, Hit)> {
+    ALL.iter().find_map(|rule| {
+        rule.global
+            .and_then(|check| check(view))
+            .map(|hit| (*rule, hit))
+    })
+}
+
+/// Names the type that makes a global a problem, for messages: the type, normalised.
 pub(crate) fn quoted_type(g: &Global) -> String {
     format!("`{}`", g.ty_text)
+}
+
+/// The README's rule table, as the registry says it should read.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| id | default | finds |\n| --- | --- | --- |\n");
+    for r in ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            r.id,
+            r.default_level,
+            r.summary.replace('|', "\\|")
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -140,9 +299,40 @@ mod tests {
                 "{}",
                 r.id
             );
+            assert!(r.doc.starts_with(&format!("# {}\n", r.id)), "{}", r.id);
             for section in ["## What it finds", "## Why", "## Bad", "## Good", "## Fix"] {
                 assert!(r.doc.contains(section), "{} doc lacks {section}", r.id);
             }
         }
+    }
+
+    #[test]
+    fn levels_have_one_vocabulary_with_synonyms() {
+        assert_eq!(Level::parse("warning"), Some(Level::Warn));
+        assert_eq!(Level::parse("error"), Some(Level::Deny));
+        assert_eq!(Level::parse("forbid"), None);
+        for l in [Level::Allow, Level::Warn, Level::Deny] {
+            assert_eq!(Level::parse(l.as_str()), Some(l));
+        }
+    }
+
+    #[test]
+    fn lookup_with_prefix_and_suggestions() {
+        assert_eq!(lookup("static_mut").unwrap().id, "static_mut");
+        assert_eq!(
+            lookup("isolate::unused_suppression").unwrap().id,
+            "unused_suppression"
+        );
+        assert_eq!(
+            lookup("Static_Mut").unwrap_err().suggestion,
+            Some("static_mut")
+        );
+        assert_eq!(
+            lookup("thread_local").unwrap_err().suggestion,
+            Some("thread_local_state")
+        );
+        assert_eq!(lookup("global_state").unwrap_err().suggestion, None);
+        assert!(lookup("").is_err());
+        assert_eq!(Selector::parse("all"), Ok(Selector::All));
     }
 }

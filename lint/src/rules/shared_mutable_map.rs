@@ -1,9 +1,9 @@
 use super::{GlobalView, Hit, Level, Rule};
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "shared_mutable_map",
     default_level: Level::Deny,
-    summary: "a global map, set or list behind a lock, or a concurrent map, shared by every user",
+    summary: "a global holding a collection behind a lock or cell, or a concurrent map (`DashMap`, ...), including through your own types and in `thread_local!`",
     doc: r#"# shared_mutable_map
 
 ## What it finds
@@ -49,9 +49,11 @@ Keep the collection in a per-request engine built by an isolate factory
 of active runs), key every entry by the authenticated user and expose it only through an API
 that takes the caller's context, like `isolate::Runtime`'s run registry.
 "#,
+    global: Some(check),
+    project: None,
 };
 
-pub fn check(v: &GlobalView) -> Option<Hit> {
+pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     let s = v.shape;
     if !s.mutable_map() {
         return None;
@@ -76,5 +78,6 @@ pub fn check(v: &GlobalView) -> Option<Hit> {
                #[derive(isolate::RequestScoped)] struct); if it must outlive the request, key \
                every entry by the authenticated user"
             .into(),
+        ..Hit::default()
     })
 }

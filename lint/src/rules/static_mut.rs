@@ -1,10 +1,10 @@
 use super::{GlobalView, Hit, Level, Rule};
 use crate::facts::GlobalKind;
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "static_mut",
     default_level: Level::Deny,
-    summary: "`static mut` items: unsynchronised process-wide state shared by every request",
+    summary: "`static mut` items anywhere (module, fn body, method, inline module): unsynchronised state shared by every request",
     doc: r#"# static_mut
 
 ## What it finds
@@ -41,9 +41,11 @@ Move the value into per-request state: a field of a struct built per request by 
 factory (`#[derive(isolate::RequestScoped)]`), or take it from the `RequestContext`. If the value
 is really a constant, make it a `const` or an immutable `static`.
 "#,
+    global: Some(check),
+    project: None,
 };
 
-pub fn check(v: &GlobalView) -> Option<Hit> {
+pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     (v.global.kind == GlobalKind::StaticMut).then(|| Hit {
         message: format!(
             "`static mut {}` is unsynchronised mutable state shared by every request",
@@ -52,5 +54,6 @@ pub fn check(v: &GlobalView) -> Option<Hit> {
         help: "move it into per-request state built by an isolate factory \
                (#[derive(isolate::RequestScoped)]), or make it a `const`"
             .into(),
+        ..Hit::default()
     })
 }

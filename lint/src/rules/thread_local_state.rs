@@ -1,9 +1,9 @@
 use super::{GlobalView, Hit, Level, Rule};
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "thread_local_state",
     default_level: Level::Warn,
-    summary: "mutable thread_local! state: shared by every request that runs on the thread",
+    summary: "mutable `thread_local!` state (not maps): an async runtime runs many users' requests on one thread",
     doc: r#"# thread_local_state
 
 ## What it finds
@@ -36,9 +36,11 @@ Pass the value explicitly: put identity in the `RequestContext` and per-request 
 struct built by an isolate factory. Thread-locals are fine for per-thread caches that hold
 nothing user-specific; suppress those with a reason.
 "#,
+    global: Some(check),
+    project: None,
 };
 
-pub fn check(v: &GlobalView) -> Option<Hit> {
+pub(crate) fn check(v: &GlobalView) -> Option<Hit> {
     let s = v.shape;
     if !v.is_thread_local() || !(s.interior || s.lazy) {
         return None;
@@ -53,5 +55,6 @@ pub fn check(v: &GlobalView) -> Option<Hit> {
         help: "an async runtime runs many users' requests on one thread: pass the value in the \
                RequestContext or a per-request struct instead"
             .into(),
+        ..Hit::default()
     })
 }

@@ -8,7 +8,7 @@ pub fn validate(args: AllowArgs) -> syn::Result<AllowArgs> {
             args.rule_span,
             format!(
                 "`#[isolate::allow({})]` needs a reason: add `reason = \"why this is safe\"`",
-                args.rule
+                args.rule_list()
             ),
         )),
         Some(reason) if reason.value().trim().is_empty() => Err(syn::Error::new(

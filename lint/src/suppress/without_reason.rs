@@ -1,14 +1,15 @@
-use super::{Level, Rule};
+use crate::rules::{Level, Rule};
 
-pub const RULE: Rule = Rule {
+pub(crate) static RULE: Rule = Rule {
     id: "suppression_without_reason",
     default_level: Level::Warn,
-    summary: "an `isolate: allow(...)` suppression without a `-- reason`",
+    summary: "a suppression (`// isolate: allow(..)` or `#[isolate::allow(..)]`) that gives no reason",
     doc: r#"# suppression_without_reason
 
 ## What it finds
-A suppression comment `// isolate: allow(rule)` with no `-- reason` after it. The suppression
-still applies; the missing reason is reported.
+A suppression comment `// isolate: allow(rule)` with no `-- reason` after it, or an
+`#[isolate::allow(rule)]` attribute without `reason = "..."` (which the `isolate` crate also
+refuses to compile). The suppression still applies; the missing reason is reported.
 
 ## Why it matters
 A suppressed global is shared state someone decided is safe. Without the reason, the next
@@ -29,4 +30,6 @@ static REQUESTS: AtomicU64 = AtomicU64::new(0);
 ## Fix
 Add `-- ` and one sentence saying why sharing this value across users is safe.
 "#,
+    global: None,
+    project: None,
 };
