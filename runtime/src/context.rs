@@ -80,8 +80,12 @@ pub const RESERVED_METADATA_PREFIX: &str = "isolate.";
 /// ```
 #[derive(Clone)]
 pub struct RequestContext {
-    inner: Arc<Inner>,
+    inner: Shared,
 }
+
+mod shared;
+
+use shared::Shared;
 
 /// Where a child context comes from.
 struct Lineage {
@@ -98,7 +102,7 @@ struct Inner {
     /// Set for a child context only (boxed: a root context, the common case, is smaller).
     lineage: Option<Box<Lineage>>,
     depth: u32,
-    created_at: SystemTime,
+    created_at: crate::clock::WallTime,
     /// `None` when empty (most requests: nothing to drop); shared with children.
     metadata: Option<Arc<BTreeMap<String, String>>>,
 }
@@ -120,56 +124,74 @@ impl RequestContext {
     }
 
     /// The user this request acts for.
+    #[inline]
     pub fn user_id(&self) -> &UserId {
-        self.inner.user.user_id()
+        self.inner.get().user.user_id()
     }
 
     /// The authenticated user this request acts for: the capability to list or cancel that
     /// user's runs ([`Runtime::cancel`](crate::Runtime::cancel)).
+    #[inline]
     pub fn user(&self) -> &AuthenticatedUser {
-        &self.inner.user
+        &self.inner.get().user
     }
 
     /// The thread the run belongs to.
+    #[inline]
     pub fn thread_id(&self) -> &ThreadId {
-        &self.inner.thread_id
+        &self.inner.get().thread_id
     }
 
     /// The run this request is part of.
+    #[inline]
     pub fn run_id(&self) -> &RunId {
-        &self.inner.run_id
+        &self.inner.get().run_id
     }
 
     /// This request's own id (fresh for every context, including children).
+    #[inline]
     pub fn request_id(&self) -> &RequestId {
-        self.inner.request_id.get_or_init(RequestId::generate)
+        self.inner.get().request_id.get_or_init(RequestId::generate)
     }
 
     /// The request id of the context this one was derived from with [`child`](Self::child).
+    #[inline]
     pub fn parent_request_id(&self) -> Option<&RequestId> {
-        self.inner.lineage.as_ref().map(|l| &l.parent_request_id)
+        self.inner
+            .get()
+            .lineage
+            .as_ref()
+            .map(|l| &l.parent_request_id)
     }
 
     /// The operation name given to [`child`](Self::child); `None` for a root context.
+    #[inline]
     pub fn operation(&self) -> Option<&str> {
-        self.inner.lineage.as_ref().map(|l| l.operation.as_str())
+        self.inner
+            .get()
+            .lineage
+            .as_ref()
+            .map(|l| l.operation.as_str())
     }
 
     /// Nesting depth: 0 for a root context, parent's depth + 1 for a child.
+    #[inline]
     pub fn depth(&self) -> u32 {
-        self.inner.depth
+        self.inner.get().depth
     }
 
     /// Wall-clock time at which this context was built, to within the tick of the platform's
     /// coarse clock (1 to 4 ms on Linux; a precise read would cost more than the rest of a
     /// request, see `BENCHMARKS.md`).
+    #[inline]
     pub fn created_at(&self) -> SystemTime {
-        self.inner.created_at
+        crate::clock::to_system_time(self.inner.get().created_at)
     }
 
     /// Caller-supplied metadata (never contains reserved keys). Children inherit it.
+    #[inline]
     pub fn metadata(&self) -> &BTreeMap<String, String> {
-        self.inner.metadata.as_deref().unwrap_or(&NO_METADATA)
+        self.inner.get().metadata.as_deref().unwrap_or(&NO_METADATA)
     }
 
     /// A context for a sub-operation of this request: a new request id, the same
@@ -195,12 +217,12 @@ impl RequestContext {
                 reason: "contains a control character",
             });
         }
-        if self.inner.depth >= MAX_DEPTH {
+        if self.inner.get().depth >= MAX_DEPTH {
             return Err(ContextError::DepthLimitExceeded { max: MAX_DEPTH });
         }
-        let parent = &self.inner;
+        let parent = self.inner.get();
         Ok(RequestContext {
-            inner: Arc::new(Inner {
+            inner: Shared::new(Inner {
                 user: parent.user.clone(),
                 thread_id: parent.thread_id.clone(),
                 run_id: parent.run_id.clone(),
@@ -219,7 +241,7 @@ impl RequestContext {
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let i = &self.inner;
+        let i = self.inner.get();
         f.debug_struct("RequestContext")
             .field("user_id", i.user.user_id())
             .field("thread_id", &i.thread_id)
@@ -272,7 +294,7 @@ impl RequestContextBuilder {
             Some(Arc::new(build_metadata(self.metadata)?))
         };
         Ok(RequestContext {
-            inner: Arc::new(Inner {
+            inner: Shared::new(Inner {
                 user: self.user,
                 thread_id: self.thread,
                 run_id: self.run,

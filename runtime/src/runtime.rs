@@ -77,7 +77,7 @@ pub(crate) struct Inner {
 struct RunCell {
     context: RequestContext,
     cancellation: Cancellation,
-    accepted: SystemTime,
+    accepted: crate::clock::WallTime,
 }
 
 /// A run's registry entry.
@@ -485,7 +485,7 @@ impl Runtime {
                 run_id,
                 thread_id: context.thread_id().clone(),
                 request_id: context.request_id().clone(),
-                started_at: accepted,
+                started_at: crate::clock::to_system_time(accepted),
                 executing,
             })
             .collect()

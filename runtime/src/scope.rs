@@ -42,6 +42,7 @@ impl Cancellation {
     }
 
     /// Whether the run was cancelled, by the runtime or through its token.
+    #[inline]
     pub(crate) fn is_cancelled(&self) -> bool {
         self.requested.load(SeqCst)
             || self
@@ -189,6 +190,7 @@ impl RequestScope {
         }
     }
 
+    #[inline]
     fn cancellation_state(&self) -> &Cancellation {
         match &self.cancellation {
             ScopeCancellation::Own(cancellation) => cancellation,
@@ -200,11 +202,13 @@ impl RequestScope {
     }
 
     /// The request's context.
+    #[inline]
     pub fn context(&self) -> &RequestContext {
         self.emitter.context()
     }
 
     /// The request's own event emitter.
+    #[inline]
     pub fn emitter(&self) -> &EventEmitter {
         &self.emitter
     }
@@ -212,6 +216,7 @@ impl RequestScope {
     /// The request's cancellation token: cancelled when the request is cancelled, times out or
     /// the runtime shuts down. Long-running work should observe it (`cancelled().await` or
     /// `is_cancelled()`).
+    #[inline]
     pub fn cancellation(&self) -> &CancellationToken {
         self.cancellation_state().token()
     }
