@@ -3,7 +3,9 @@
 //! `cargo bench -p isolate --bench runtime` (release, a 2-worker tokio runtime). At the end it
 //! prints each target of BENCHMARKS.md as a ratio of medians measured in this same run, each
 //! with `[MET]` or `[MISSED]`, the load average before and after, and how many cores the
-//! process actually got while the `per_op` benchmarks ran (its CPU time over their wall time).
+//! process actually got while the `per_op` benchmarks ran (its CPU time over their wall time),
+//! then each `per_op` operation's CPU time per operation (every thread's, summed over its
+//! samples): on a loaded machine wall time also counts waiting for a core, CPU time does not.
 //!
 //! The `per_op` operations are CPU-bound and their tasks never yield (nothing in them waits),
 //! so with 16 tasks the two workers each run one task at a time, on disjoint users: the
@@ -167,16 +169,26 @@ async fn one(op: Op, fx: &Fixture, id: &Identity, i: u64) {
     }
 }
 
-/// Wall and CPU time spent in each `per_op` benchmark (keyed by its id), and which benchmarks
-/// ran in this process (criterion's files may hold older runs of those filtered out).
-static USAGE: LazyLock<Mutex<BTreeMap<String, (Duration, Duration)>>> =
+/// What one benchmark used in this process: wall time, CPU time and operations, summed over
+/// its samples.
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    wall: Duration,
+    cpu: Duration,
+    ops: u64,
+}
+
+/// [`Usage`] of each `per_op` benchmark (keyed by its id), and which benchmarks ran in this
+/// process (criterion's files may hold older runs of those filtered out).
+static USAGE: LazyLock<Mutex<BTreeMap<String, Usage>>> =
     LazyLock::new(|| Mutex::new(BTreeMap::new()));
 
-fn note_usage(id: &str, wall: Duration, cpu: Duration) {
+fn note_usage(id: &str, wall: Duration, cpu: Duration, ops: u64) {
     let mut usage = USAGE.lock().unwrap();
     let entry = usage.entry(id.to_owned()).or_default();
-    entry.0 += wall;
-    entry.1 += cpu;
+    entry.wall += wall;
+    entry.cpu += cpu;
+    entry.ops += ops;
 }
 
 /// CPU time of the whole process so far (every thread's, from `/proc/self/task/*/schedstat`,
@@ -234,7 +246,7 @@ fn per_op(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
                 b.iter_custom(|iters| {
                     let cpu = cpu_time();
                     let wall = concurrent(rt, &fx, op, tasks, iters);
-                    note_usage(&id, wall, cpu_time().saturating_sub(cpu));
+                    note_usage(&id, wall, cpu_time().saturating_sub(cpu), iters);
                     wall
                 });
             });
@@ -250,8 +262,9 @@ fn scope_engine(c: &mut Criterion) {
     let ctx = RequestContext::builder(id.user.clone(), id.thread.clone(), id.run.clone())
         .build()
         .unwrap();
-    note_usage("scope_engine", Duration::ZERO, Duration::ZERO);
     c.bench_function("scope_engine", |b| {
+        // Here, not before: criterion calls this only when the benchmark is not filtered out.
+        note_usage("scope_engine", Duration::ZERO, Duration::ZERO, 0);
         b.iter(|| {
             RequestScope::with(ctx.clone(), |scope| {
                 let engine = fx.factory.create(scope);
@@ -284,9 +297,8 @@ fn emit_recv(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
         step: 0,
     };
     let mut group = c.benchmark_group("emit_recv");
-    note_usage("emit_recv/isolate", Duration::ZERO, Duration::ZERO);
-    note_usage("emit_recv/tokio_mpsc", Duration::ZERO, Duration::ZERO);
     group.bench_function("isolate", |b| {
+        note_usage("emit_recv/isolate", Duration::ZERO, Duration::ZERO, 0);
         b.iter_custom(|iters| {
             rt.block_on(async {
                 let parked: Mutex<Option<EventReceiver<Envelope>>> = Mutex::new(None);
@@ -308,6 +320,7 @@ fn emit_recv(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
         });
     });
     group.bench_function("tokio_mpsc", |b| {
+        note_usage("emit_recv/tokio_mpsc", Duration::ZERO, Duration::ZERO, 0);
         b.iter_custom(|iters| {
             let context = ctx();
             let (tx, mut rx) = tokio::sync::mpsc::channel::<RawEnvelope>(4096);
@@ -365,10 +378,16 @@ fn report(dir: &Path, load_before: &str) {
     let cores = |id: &str| {
         usage
             .get(id)
-            .filter(|(wall, cpu)| !wall.is_zero() && !cpu.is_zero())
-            .map_or(f64::NAN, |(wall, cpu)| {
-                cpu.as_secs_f64() / wall.as_secs_f64()
-            })
+            .filter(|u| !u.wall.is_zero() && !u.cpu.is_zero())
+            .map_or(f64::NAN, |u| u.cpu.as_secs_f64() / u.wall.as_secs_f64())
+    };
+    // CPU time per operation (all threads of the process, summed over every sample): what an
+    // operation costs whatever the load, where wall time also counts waiting for a core.
+    let cpu_per_op = |id: &str| {
+        usage
+            .get(id)
+            .filter(|u| u.ops > 0 && !u.cpu.is_zero())
+            .map_or(f64::NAN, |u| u.cpu.as_nanos() as f64 / u.ops as f64)
     };
     let known = |x: f64| (!x.is_nan()).then_some(());
     let [run1, run16, mutex1, mutex16, dash1, dash16] = [
@@ -445,6 +464,22 @@ fn report(dir: &Path, load_before: &str) {
             "{name:<22} throughput x{:.2}; cores got: {c1:.2} at 1 task, {c16:.2} at 16 tasks; per core got: x{:.2}",
             one / sixteen,
             (one / sixteen) / (c16 / c1),
+        );
+    }
+    let cpu = |op: &str, tasks: u32| cpu_per_op(&format!("per_op/{op}/{tasks}"));
+    println!(
+        "\n== CPU time per operation (every thread of the process; not a target, but what the load does not change) =="
+    );
+    for tasks in [1, 16] {
+        let (run, mutex, dash) = (
+            cpu("run", tasks),
+            cpu("mutex_hashmap", tasks),
+            cpu("dashmap", tasks),
+        );
+        println!(
+            "{tasks:>2} task(s): run {run:.0} ns, static Mutex<HashMap> {mutex:.0} ns, DashMap {dash:.0} ns; run / Mutex<HashMap> {}, run / DashMap {}",
+            ratio(run, mutex),
+            ratio(run, dash),
         );
     }
     println!(
