@@ -273,6 +273,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         d.fix = c.fix;
         d.item = c.item;
         d.ty = c.ty;
+        d.item_start_line = suppress::can_cover(c.rule).then_some(c.start_line);
         Some(d)
     };
     let reported = |c: &Candidate| files[c.file.index()].reported;

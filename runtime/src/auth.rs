@@ -89,10 +89,12 @@ pub struct AuthenticatedUser {
 
 impl AuthenticatedUser {
     /// The user's id.
+    #[inline]
     pub fn user_id(&self) -> &UserId {
         &self.user
     }
 
+    #[inline]
     pub(crate) fn authority(&self) -> AuthorityId {
         self.authority
     }

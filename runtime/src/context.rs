@@ -80,7 +80,17 @@ pub const RESERVED_METADATA_PREFIX: &str = "isolate.";
 /// ```
 #[derive(Clone)]
 pub struct RequestContext {
-    inner: Arc<Inner>,
+    inner: Shared,
+}
+
+mod shared;
+
+use shared::Shared;
+
+/// Where a child context comes from.
+struct Lineage {
+    parent_request_id: RequestId,
+    operation: String,
 }
 
 struct Inner {
@@ -89,12 +99,16 @@ struct Inner {
     run_id: RunId,
     /// Made on first use: a request nobody asks the id of never pays for generating one.
     request_id: OnceLock<RequestId>,
-    parent_request_id: Option<RequestId>,
-    operation: Option<String>,
+    /// Set for a child context only (boxed: a root context, the common case, is smaller).
+    lineage: Option<Box<Lineage>>,
     depth: u32,
-    created_at: SystemTime,
-    metadata: BTreeMap<String, String>,
+    created_at: crate::clock::WallTime,
+    /// `None` when empty (most requests: nothing to drop); shared with children.
+    metadata: Option<Arc<BTreeMap<String, String>>>,
 }
+
+/// The metadata of a context without any.
+static NO_METADATA: BTreeMap<String, String> = BTreeMap::new();
 
 impl RequestContext {
     /// Starts building a root context for `user`'s `run` in `thread`. The user must come from
@@ -110,54 +124,74 @@ impl RequestContext {
     }
 
     /// The user this request acts for.
+    #[inline]
     pub fn user_id(&self) -> &UserId {
-        self.inner.user.user_id()
+        self.inner.get().user.user_id()
     }
 
     /// The authenticated user this request acts for: the capability to list or cancel that
     /// user's runs ([`Runtime::cancel`](crate::Runtime::cancel)).
+    #[inline]
     pub fn user(&self) -> &AuthenticatedUser {
-        &self.inner.user
+        &self.inner.get().user
     }
 
     /// The thread the run belongs to.
+    #[inline]
     pub fn thread_id(&self) -> &ThreadId {
-        &self.inner.thread_id
+        &self.inner.get().thread_id
     }
 
     /// The run this request is part of.
+    #[inline]
     pub fn run_id(&self) -> &RunId {
-        &self.inner.run_id
+        &self.inner.get().run_id
     }
 
     /// This request's own id (fresh for every context, including children).
+    #[inline]
     pub fn request_id(&self) -> &RequestId {
-        self.inner.request_id.get_or_init(RequestId::generate)
+        self.inner.get().request_id.get_or_init(RequestId::generate)
     }
 
     /// The request id of the context this one was derived from with [`child`](Self::child).
+    #[inline]
     pub fn parent_request_id(&self) -> Option<&RequestId> {
-        self.inner.parent_request_id.as_ref()
+        self.inner
+            .get()
+            .lineage
+            .as_ref()
+            .map(|l| &l.parent_request_id)
     }
 
     /// The operation name given to [`child`](Self::child); `None` for a root context.
+    #[inline]
     pub fn operation(&self) -> Option<&str> {
-        self.inner.operation.as_deref()
+        self.inner
+            .get()
+            .lineage
+            .as_ref()
+            .map(|l| l.operation.as_str())
     }
 
     /// Nesting depth: 0 for a root context, parent's depth + 1 for a child.
+    #[inline]
     pub fn depth(&self) -> u32 {
-        self.inner.depth
+        self.inner.get().depth
     }
 
-    /// Wall-clock time at which this context was built.
+    /// Wall-clock time at which this context was built, to within the tick of the platform's
+    /// coarse clock (1 to 4 ms on Linux; a precise read would cost more than the rest of a
+    /// request, see `BENCHMARKS.md`).
+    #[inline]
     pub fn created_at(&self) -> SystemTime {
-        self.inner.created_at
+        crate::clock::to_system_time(self.inner.get().created_at)
     }
 
     /// Caller-supplied metadata (never contains reserved keys). Children inherit it.
+    #[inline]
     pub fn metadata(&self) -> &BTreeMap<String, String> {
-        &self.inner.metadata
+        self.inner.get().metadata.as_deref().unwrap_or(&NO_METADATA)
     }
 
     /// A context for a sub-operation of this request: a new request id, the same
@@ -183,20 +217,22 @@ impl RequestContext {
                 reason: "contains a control character",
             });
         }
-        if self.inner.depth >= MAX_DEPTH {
+        if self.inner.get().depth >= MAX_DEPTH {
             return Err(ContextError::DepthLimitExceeded { max: MAX_DEPTH });
         }
-        let parent = &self.inner;
+        let parent = self.inner.get();
         Ok(RequestContext {
-            inner: Arc::new(Inner {
+            inner: Shared::new(Inner {
                 user: parent.user.clone(),
                 thread_id: parent.thread_id.clone(),
                 run_id: parent.run_id.clone(),
                 request_id: OnceLock::new(),
-                parent_request_id: Some(self.request_id().clone()),
-                operation: Some(operation.to_owned()),
+                lineage: Some(Box::new(Lineage {
+                    parent_request_id: self.request_id().clone(),
+                    operation: operation.to_owned(),
+                })),
                 depth: parent.depth + 1,
-                created_at: SystemTime::now(),
+                created_at: crate::clock::coarse_now(),
                 metadata: parent.metadata.clone(),
             }),
         })
@@ -205,16 +241,16 @@ impl RequestContext {
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let i = &self.inner;
+        let i = self.inner.get();
         f.debug_struct("RequestContext")
             .field("user_id", i.user.user_id())
             .field("thread_id", &i.thread_id)
             .field("run_id", &i.run_id)
             .field("request_id", self.request_id())
-            .field("parent_request_id", &i.parent_request_id)
-            .field("operation", &i.operation)
+            .field("parent_request_id", &self.parent_request_id())
+            .field("operation", &self.operation())
             .field("depth", &i.depth)
-            .field("metadata", &i.metadata)
+            .field("metadata", self.metadata())
             .finish_non_exhaustive()
     }
 }
@@ -252,31 +288,41 @@ impl RequestContextBuilder {
     /// [`ContextError::InvalidMetadata`] for an empty/over-long key, an over-long value, control
     /// characters in a key, or more than [`MAX_METADATA_ENTRIES`] distinct keys.
     pub fn build(self) -> Result<RequestContext, ContextError> {
-        let mut metadata = BTreeMap::new();
-        for (key, value) in self.metadata {
-            validate_metadata(&key, &value)?;
-            metadata.insert(key, value);
-            if metadata.len() > MAX_METADATA_ENTRIES {
-                return Err(ContextError::InvalidMetadata {
-                    key: String::new(),
-                    reason: "more than 64 entries",
-                });
-            }
-        }
+        let metadata = if self.metadata.is_empty() {
+            None
+        } else {
+            Some(Arc::new(build_metadata(self.metadata)?))
+        };
         Ok(RequestContext {
-            inner: Arc::new(Inner {
+            inner: Shared::new(Inner {
                 user: self.user,
                 thread_id: self.thread,
                 run_id: self.run,
                 request_id: self.request_id.map_or_else(OnceLock::new, OnceLock::from),
-                parent_request_id: None,
-                operation: None,
+                lineage: None,
                 depth: 0,
-                created_at: SystemTime::now(),
+                created_at: crate::clock::coarse_now(),
                 metadata,
             }),
         })
     }
+}
+
+fn build_metadata(
+    entries: Vec<(String, String)>,
+) -> Result<BTreeMap<String, String>, ContextError> {
+    let mut metadata = BTreeMap::new();
+    for (key, value) in entries {
+        validate_metadata(&key, &value)?;
+        metadata.insert(key, value);
+        if metadata.len() > MAX_METADATA_ENTRIES {
+            return Err(ContextError::InvalidMetadata {
+                key: String::new(),
+                reason: "more than 64 entries",
+            });
+        }
+    }
+    Ok(metadata)
 }
 
 fn display_key(key: &str) -> String {

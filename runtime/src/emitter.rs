@@ -8,6 +8,7 @@
 //! [`channel`](crate::events::channel) or an [`EventSink`]); with no consumer they are counted
 //! and dropped.
 
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::context::RequestContext;
@@ -18,7 +19,8 @@ use crate::sync::{Mutex, lock};
 /// Default capacity of a run's event queue (see [`RuntimeConfig::event_capacity`](crate::RuntimeConfig::event_capacity)).
 pub const DEFAULT_EVENT_CAPACITY: usize = 4096;
 
-enum Target {
+/// Where a run's events go.
+pub(crate) enum Target {
     /// No consumer: events are numbered and dropped.
     Discard,
     /// A bounded per-run queue.
@@ -59,40 +61,57 @@ enum Target {
 /// # }
 /// ```
 pub struct EventEmitter {
-    context: RequestContext,
+    context: ContextRef,
     target: Target,
     /// The last sequence number handed out; held while delivering so a run's envelopes reach
     /// its consumer in `seq` order.
     last_seq: Mutex<u64>,
 }
 
+/// The context an emitter stamps events with: its own (a standalone scope's), or the one a
+/// [`Runtime`](crate::Runtime) run keeps in its future, next to its registry entry's data.
+enum ContextRef {
+    Own(RequestContext),
+    Run(NonNull<RequestContext>),
+}
+
+// SAFETY: `Run` stands for a `&RequestContext` valid for the emitter's whole life (the contract
+// of `EventEmitter::for_run`), and `RequestContext` is `Send + Sync`.
+unsafe impl Send for ContextRef {}
+// SAFETY: as above.
+unsafe impl Sync for ContextRef {}
+
 impl EventEmitter {
-    /// An emitter with no consumer.
+    /// An emitter with no consumer, owning its context.
     pub(crate) fn discarding(context: RequestContext) -> Self {
-        Self::with_target(context, Target::Discard)
-    }
-
-    /// An emitter feeding a bounded per-run queue.
-    pub(crate) fn queued(context: RequestContext, sender: EventSender<Envelope>) -> Self {
-        Self::with_target(context, Target::Queue(sender))
-    }
-
-    /// An emitter feeding an application sink.
-    pub(crate) fn sink(context: RequestContext, sink: Arc<dyn EventSink>) -> Self {
-        Self::with_target(context, Target::Sink(sink))
-    }
-
-    fn with_target(context: RequestContext, target: Target) -> Self {
         Self {
-            context,
+            context: ContextRef::Own(context),
+            target: Target::Discard,
+            last_seq: Mutex::new(0),
+        }
+    }
+
+    /// The emitter of a run, stamping events with `context` (borrowed, not cloned).
+    ///
+    /// # Safety
+    /// `context` must stay where it is, alive, until this emitter is dropped (the runtime keeps
+    /// it in the run's future, declared before the emitter).
+    pub(crate) unsafe fn for_run(target: Target, context: &RequestContext) -> Self {
+        Self {
+            context: ContextRef::Run(NonNull::from(context)),
             target,
             last_seq: Mutex::new(0),
         }
     }
 
     /// The context whose ids every event is stamped with.
+    #[inline]
     pub fn context(&self) -> &RequestContext {
-        &self.context
+        match &self.context {
+            ContextRef::Own(context) => context,
+            // SAFETY: `for_run`'s contract: the context outlives `self`.
+            ContextRef::Run(context) => unsafe { context.as_ref() },
+        }
     }
 
     /// Emits `event`, stamped with this request's ids, the next sequence number and the time,
@@ -109,10 +128,10 @@ impl EventEmitter {
         let delivered = match &self.target {
             Target::Discard => Ok(()),
             Target::Queue(sender) => sender
-                .send(Envelope::stamp(&self.context, seq, Arc::new(event)))
+                .send(Envelope::stamp(self.context(), seq, Arc::new(event)))
                 .map(|_| ()),
             Target::Sink(sink) => {
-                sink.deliver(Envelope::stamp(&self.context, seq, Arc::new(event)))
+                sink.deliver(Envelope::stamp(self.context(), seq, Arc::new(event)))
             }
         };
         delivered.map_err(EmitError::Closed)?;
@@ -129,7 +148,7 @@ impl EventEmitter {
 impl Drop for EventEmitter {
     fn drop(&mut self) {
         if let Target::Sink(sink) = &self.target {
-            sink.run_ended(&self.context);
+            sink.run_ended(self.context());
         }
     }
 }
@@ -142,8 +161,8 @@ impl std::fmt::Debug for EventEmitter {
             Target::Sink(_) => "sink",
         };
         f.debug_struct("EventEmitter")
-            .field("request_id", self.context.request_id())
-            .field("user_id", self.context.user_id())
+            .field("request_id", self.context().request_id())
+            .field("user_id", self.context().user_id())
             .field("consumer", &target)
             .field("emitted", &self.emitted())
             .finish()

@@ -23,7 +23,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{
@@ -31,6 +30,10 @@ use unicode_properties::{
 };
 
 use crate::error::ContextError;
+
+mod text;
+
+use text::IdText;
 
 /// Longest accepted identifier, in bytes (after trimming).
 pub const MAX_ID_LEN: usize = 256;
@@ -106,7 +109,7 @@ impl fmt::Display for IdKind {
 }
 
 /// Validates `raw` as an id of `kind` and returns the trimmed, NFC-normalised value.
-fn validate(kind: IdKind, raw: &str) -> Result<Arc<str>, ContextError> {
+fn validate(kind: IdKind, raw: &str) -> Result<IdText, ContextError> {
     let trimmed = raw.trim();
     // ASCII is already NFC: the common case allocates nothing extra.
     let value: Cow<'_, str> = if trimmed.is_ascii() {
@@ -136,7 +139,7 @@ fn validate(kind: IdKind, raw: &str) -> Result<Arc<str>, ContextError> {
             value: value.into_owned(),
         });
     }
-    Ok(Arc::from(value))
+    Ok(IdText::new(&value))
 }
 
 /// The first character of `value` that renders as nothing or as something else: format and
@@ -298,8 +301,12 @@ fn is_placeholder(value: &str) -> bool {
 macro_rules! define_id {
     ($(#[$meta:meta])* $name:ident, $kind:expr) => {
         $(#[$meta])*
+        ///
+        /// Cheap to clone and compare: a short id (up to 38 bytes, a UUID's length) is stored
+        /// inline, so a clone is a copy; a longer one shares its text. Its hash is computed once,
+        /// when it is made.
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(Arc<str>);
+        pub struct $name(IdText);
 
         impl $name {
             /// Validates `value` (see the [module docs](self)) and wraps the trimmed result.
@@ -313,8 +320,16 @@ macro_rules! define_id {
             }
 
             /// The id as a string slice.
+            #[inline]
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
+            }
+
+            /// The id's hash, computed when it was made (seeded per process).
+            #[inline]
+            #[allow(dead_code, reason = "used for the user id only")]
+            pub(crate) fn prehash(&self) -> u64 {
+                self.0.prehash()
             }
 
             /// Which kind of id this is.
@@ -323,19 +338,19 @@ macro_rules! define_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), &*self.0)
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
             }
         }
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
 
@@ -426,8 +441,8 @@ impl RequestId {
         let mut id = [0_u8; 4 + uuid::fmt::Simple::LENGTH];
         id[..4].copy_from_slice(b"req-");
         uuid::Uuid::new_v4().simple().encode_lower(&mut id[4..]);
-        // Only ASCII was written; one allocation, for the `Arc<str>` itself.
-        Self(Arc::from(std::str::from_utf8(&id).unwrap_or("req-")))
+        // Only ASCII was written; 36 bytes, kept inline: no allocation.
+        Self(IdText::new(std::str::from_utf8(&id).unwrap_or("req-")))
     }
 }
 

@@ -30,6 +30,7 @@
 #![cfg_attr(loom, expect(dead_code))]
 
 pub mod auth;
+mod clock;
 pub mod context;
 #[cfg(not(loom))]
 pub mod emitter;

@@ -6,6 +6,7 @@ mod guard;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::Poll;
@@ -18,7 +19,7 @@ pub use config::{OverflowPolicy, RuntimeConfig, RuntimeConfigBuilder};
 use crate::admission::{Admission, Limits, Refusal, Stage};
 use crate::auth::{AuthenticatedUser, Authority, AuthorityId};
 use crate::context::RequestContext;
-use crate::emitter::EventEmitter;
+use crate::emitter::{EventEmitter, Target};
 use crate::error::RunError;
 use crate::events::{Envelope, EventReceiver, EventSink, channel};
 use crate::ids::{RequestId, RunId, ThreadId};
@@ -70,12 +71,36 @@ pub(crate) struct Inner {
     admission: Admission<RunEntry>,
 }
 
-#[derive(Clone)]
-struct RunEntry {
+/// What the registry knows of a run. It lives in the run's own future ([`Runtime::run_inner`]),
+/// declared before the run's [`RunGuard`], so it outlives the run's registry entry: the entry
+/// only points at it, and a run costs the registry no allocation and no reference count.
+struct RunCell {
     context: RequestContext,
-    accepted: std::time::Instant,
-    cancellation: Arc<Cancellation>,
+    cancellation: Cancellation,
+    accepted: crate::clock::WallTime,
+}
+
+/// A run's registry entry.
+struct RunEntry {
+    cell: NonNull<RunCell>,
     executing: bool,
+}
+
+// SAFETY: it stands for a `&RunCell` (`RunCell` is `Sync`), dereferenced only under its shard's
+// lock while registered (see `RunEntry::cell`).
+unsafe impl Send for RunEntry {}
+
+impl RunEntry {
+    /// # Safety
+    /// Call only while the entry is registered, under its shard's lock (that is, inside an
+    /// [`Admission`] callback): the entry is removed, under that lock, before its cell is
+    /// dropped (the cell is declared before the run's guard, whose drop removes the entry, and
+    /// the run's future cannot move once polled; a future forgotten while pinned keeps its
+    /// memory, by `Pin`'s contract).
+    unsafe fn cell(&self) -> &RunCell {
+        // SAFETY: the caller's contract.
+        unsafe { self.cell.as_ref() }
+    }
 }
 
 /// What [`Runtime::active_runs`] tells about one of the caller's own runs.
@@ -87,7 +112,8 @@ pub struct RunInfo {
     pub thread_id: ThreadId,
     /// The request executing it.
     pub request_id: RequestId,
-    /// When the runtime accepted it (to the precision of the clocks).
+    /// When the runtime accepted it, by the wall clock, to within the tick of the platform's
+    /// coarse clock (1 to 4 ms on Linux).
     pub started_at: SystemTime,
     /// `true` once it holds a slot; `false` while waiting for one.
     pub executing: bool,
@@ -152,8 +178,7 @@ impl Runtime {
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
-        let emitter = EventEmitter::discarding(ctx.clone());
-        self.run_inner(ctx, emitter, f).await
+        self.run_inner(ctx, Target::Discard, f).await
     }
 
     /// Like [`run`](Self::run), but the request's events are streamed to the returned
@@ -213,8 +238,7 @@ impl Runtime {
         F: AsyncFnOnce(&RequestScope) -> T,
     {
         let (sender, receiver) = channel(self.inner.config.event_capacity());
-        let emitter = EventEmitter::queued(ctx.clone(), sender);
-        (receiver, self.run_inner(ctx, emitter, f))
+        (receiver, self.run_inner(ctx, Target::Queue(sender), f))
     }
 
     /// Like [`run`](Self::run), but every event the request emits is delivered to `sink`
@@ -231,14 +255,13 @@ impl Runtime {
     where
         F: AsyncFnOnce(&RequestScope) -> T,
     {
-        let emitter = EventEmitter::sink(ctx.clone(), sink);
-        self.run_inner(ctx, emitter, f).await
+        self.run_inner(ctx, Target::Sink(sink), f).await
     }
 
     async fn run_inner<T, F>(
         &self,
         ctx: RequestContext,
-        emitter: EventEmitter,
+        target: Target,
         f: F,
     ) -> Result<T, RunError>
     where
@@ -249,26 +272,33 @@ impl Runtime {
         // its contained panics here, and the guard reads the total when it records the outcome.
         let panics = AtomicU64::new(0);
         let mut f = Contained::new(f, &panics);
+        // Declared before `guard`, `emitter` and `scope`: it outlives the registry entry, the
+        // emitter and the scope that point into it.
+        let cell = RunCell {
+            context: ctx,
+            cancellation: Cancellation::default(),
+            accepted: crate::clock::coarse_now(),
+        };
         // A sink's `run_ended` runs when the emitter drops, also on the early returns below.
-        let mut emitter = Contained::new(emitter, &panics);
-        if ctx.user().authority() != inner.authority {
+        // SAFETY: `cell` is declared before the emitter, outlives it and does not move.
+        let mut emitter = Contained::new(
+            unsafe { EventEmitter::for_run(target, &cell.context) },
+            &panics,
+        );
+        if cell.context.user().authority() != inner.authority {
             return Err(RunError::NotAuthenticated);
         }
-        let accepted = std::time::Instant::now();
+        let (user, run) = (cell.context.user_id(), cell.context.run_id());
+        let cancellation = &cell.cancellation;
         let timeout = inner.config.timeout();
-        let user = ctx.user_id().clone();
-        let run = ctx.run_id().clone();
-        let cancellation = Arc::new(Cancellation::default());
         let wait = inner.config.overflow() == OverflowPolicy::Wait;
         let stage = inner
             .admission
             .enter(
-                &user,
-                &run,
+                user,
+                run,
                 |executing| RunEntry {
-                    context: ctx.clone(),
-                    accepted,
-                    cancellation: Arc::clone(&cancellation),
+                    cell: NonNull::from(&cell),
                     executing,
                 },
                 wait,
@@ -286,7 +316,7 @@ impl Runtime {
         // completes at once never touches the timer. The clock starts at the first wait: a request can only be interrupted where it waits,
         // and tokio's clock (which tests may pause) is read only when one is needed.
         let mut interruptions = Interruptions {
-            cancellation: &cancellation,
+            cancellation,
             cancelled: pin!(None),
             timer: pin!(None),
             timeout,
@@ -322,55 +352,63 @@ impl Runtime {
         let Some(emitter) = emitter.take() else {
             return Err(RunError::Cancelled); // unreachable: taken only here
         };
-        let scope = Contained::new(
-            RequestScope::with_parts(emitter, ctx, Arc::clone(&cancellation)),
+        // SAFETY: `cell` (and so its cancellation) is declared before `scope`, outlives it and
+        // does not move.
+        let mut scope = Contained::new(
+            unsafe { RequestScope::for_run(emitter, cancellation) },
             &panics,
         );
-        let (Some(scope_ref), Some(f)) = (scope.get(), f.take()) else {
-            return Err(RunError::Cancelled); // unreachable: both were just made
-        };
-        let slot = pin!(None);
-        let mut work = ContainedFuture::new(slot, &panics);
-        let result = match catch_unwind(AssertUnwindSafe(|| f(scope_ref))) {
-            Err(payload) => Err(panicked(payload, &panics)),
-            Ok(future) => {
-                work.start(future);
-                poll_fn(|cx| {
-                    if cancellation.is_cancelled() {
-                        return Poll::Ready(Err(RunError::Cancelled));
-                    }
-                    match work.poll(cx) {
-                        Poll::Ready(Ok(value)) => return Poll::Ready(Ok(value)),
-                        Poll::Ready(Err(payload)) => {
-                            return Poll::Ready(Err(panicked(payload, &panics)));
+        // The request's future lives in this block: it is gone (dropped, contained) before the
+        // cleanups run.
+        let result = {
+            let (Some(scope_ref), Some(f)) = (scope.get(), f.take()) else {
+                return Err(RunError::Cancelled); // unreachable: both were just made
+            };
+            let slot = pin!(None);
+            let mut work = ContainedFuture::new(slot, &panics);
+            let result = match catch_unwind(AssertUnwindSafe(|| f(scope_ref))) {
+                Err(payload) => Err(panicked(payload, &panics)),
+                Ok(future) => {
+                    work.start(future);
+                    poll_fn(|cx| {
+                        if cancellation.is_cancelled() {
+                            return Poll::Ready(Err(RunError::Cancelled));
                         }
-                        Poll::Pending => {}
-                    }
-                    match interruptions.poll(cx) {
-                        Poll::Ready(Err(error)) => {
-                            if matches!(error, RunError::TimedOut(_)) {
-                                // Let the request's own code see that it is over.
-                                cancellation.cancel();
+                        match work.poll(cx) {
+                            Poll::Ready(Ok(value)) => return Poll::Ready(Ok(value)),
+                            Poll::Ready(Err(payload)) => {
+                                return Poll::Ready(Err(panicked(payload, &panics)));
                             }
-                            Poll::Ready(Err(error))
+                            Poll::Pending => {}
                         }
-                        _ => Poll::Pending,
-                    }
-                })
-                .await
-            }
+                        match interruptions.poll(cx) {
+                            Poll::Ready(Err(error)) => {
+                                if matches!(error, RunError::TimedOut(_)) {
+                                    // Let the request's own code see that it is over.
+                                    cancellation.cancel();
+                                }
+                                Poll::Ready(Err(error))
+                            }
+                            _ => Poll::Pending,
+                        }
+                    })
+                    .await
+                }
+            };
+            // The outcome is decided: what follows may still panic (drops, cleanups), but is
+            // only counted.
+            guard.set_outcome(match &result {
+                Ok(_) => Outcome::Completed,
+                Err(error) => outcome_of(error),
+            });
+            work.finish();
+            result
         };
-        // The outcome is decided: what follows may still panic (drops, cleanups), but is only
-        // counted.
-        guard.set_outcome(match &result {
-            Ok(_) => Outcome::Completed,
-            Err(error) => outcome_of(error),
-        });
-        work.finish();
-        drop(work);
-        if let Some(scope) = scope.get() {
+        if let Some(scope) = scope.get_mut() {
             let cleanup_panics = scope.run_cleanups();
-            panics.fetch_add(cleanup_panics as u64, Relaxed);
+            if cleanup_panics > 0 {
+                panics.fetch_add(cleanup_panics as u64, Relaxed);
+            }
         }
         // The scope (contained), then the guard (releasing the slots) drop here, in that order.
         result
@@ -383,14 +421,17 @@ impl Runtime {
         if user.authority() != self.inner.authority {
             return false;
         }
-        let cancellation = self
-            .inner
-            .admission
-            .with(user.user_id(), run, |e| Arc::clone(&e.cancellation));
-        match cancellation {
-            Some(cancellation) => {
-                // Cancel outside the registry lock: waking the run must not happen under it.
-                cancellation.cancel();
+        // SAFETY: `with` calls back under the shard's lock, with the entry registered.
+        let token = self.inner.admission.with(user.user_id(), run, |e| {
+            unsafe { e.cell() }.cancellation.request()
+        });
+        match token {
+            Some(token) => {
+                // Cancel the token outside the registry lock: waking the run must not happen
+                // under it.
+                if let Some(token) = token {
+                    token.cancel();
+                }
                 true
             }
             None => false,
@@ -434,17 +475,18 @@ impl Runtime {
         if user.authority() != self.inner.authority {
             return Vec::new();
         }
-        let now = (SystemTime::now(), std::time::Instant::now());
-        self.inner
-            .admission
-            .list(user.user_id())
-            .into_iter()
-            .map(|(run_id, e)| RunInfo {
+        // SAFETY: `list_with` calls back under the shard's lock, with the entry registered.
+        let runs = self.inner.admission.list_with(user.user_id(), |e| {
+            let cell = unsafe { e.cell() };
+            (cell.context.clone(), cell.accepted, e.executing)
+        });
+        runs.into_iter()
+            .map(|(run_id, (context, accepted, executing))| RunInfo {
                 run_id,
-                thread_id: e.context.thread_id().clone(),
-                request_id: e.context.request_id().clone(),
-                started_at: now.0 - now.1.saturating_duration_since(e.accepted),
-                executing: e.executing,
+                thread_id: context.thread_id().clone(),
+                request_id: context.request_id().clone(),
+                started_at: crate::clock::to_system_time(accepted),
+                executing,
             })
             .collect()
     }
@@ -452,8 +494,13 @@ impl Runtime {
     /// Cancels every active run and makes every later [`run`](Self::run) fail with
     /// [`RunError::Cancelled`].
     pub fn shutdown(&self) {
-        for entry in self.inner.admission.shut_down() {
-            entry.cancellation.cancel();
+        // SAFETY: `shut_down_with` calls back under the shard's lock, with the entry registered.
+        let tokens = self
+            .inner
+            .admission
+            .shut_down_with(|e| unsafe { e.cell() }.cancellation.request());
+        for token in tokens.into_iter().flatten() {
+            token.cancel(); // outside the registry lock
         }
     }
 

@@ -1,8 +1,9 @@
 //! [`RequestScope`]: everything one request owns, lent out as `&RequestScope`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst, fence};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 pub use tokio_util::sync::CancellationToken;
 
@@ -11,9 +12,12 @@ use crate::emitter::EventEmitter;
 
 type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 
-/// A run's cancellation, shared by its scope and its registry entry. The [`CancellationToken`]
+/// A run's cancellation, reached by its scope and its registry entry. The [`CancellationToken`]
 /// is made only when someone asks for it (the request's code, or the runtime once the request
 /// has to wait): a request that completes at once never pays for one.
+///
+/// In a [`Runtime`](crate::Runtime) run it lives in the run's own future, next to its
+/// registry entry's other data, not in an allocation of its own.
 #[derive(Debug, Default)]
 pub(crate) struct Cancellation {
     requested: AtomicBool,
@@ -23,15 +27,22 @@ pub(crate) struct Cancellation {
 impl Cancellation {
     /// Cancels the run (its token, if made, now; otherwise as soon as it is made).
     pub(crate) fn cancel(&self) {
-        self.requested.store(true, SeqCst);
-        // Pairs with the fence in `token`: either this sees the token, or `token` sees the flag.
-        fence(SeqCst);
-        if let Some(token) = self.token.get() {
+        if let Some(token) = self.request() {
             token.cancel();
         }
     }
 
+    /// Marks the run cancelled and returns its token, if made, for the caller to cancel once no
+    /// lock is held (cancelling wakes whoever waits on it).
+    pub(crate) fn request(&self) -> Option<CancellationToken> {
+        self.requested.store(true, SeqCst);
+        // Pairs with the fence in `token`: either this sees the token, or `token` sees the flag.
+        fence(SeqCst);
+        self.token.get().cloned()
+    }
+
     /// Whether the run was cancelled, by the runtime or through its token.
+    #[inline]
     pub(crate) fn is_cancelled(&self) -> bool {
         self.requested.load(SeqCst)
             || self
@@ -101,11 +112,27 @@ impl Cancellation {
 /// }
 /// ```
 pub struct RequestScope {
-    context: RequestContext,
+    /// Also holds the request's context (the emitter stamps every event with it).
     emitter: EventEmitter,
-    cancellation: Arc<Cancellation>,
+    cancellation: ScopeCancellation,
     cleanups: Mutex<Vec<Cleanup>>,
 }
+
+/// Where a scope's cancellation lives: in the scope (standalone), or in the run's future, next
+/// to what the run's registry entry points at (so `Runtime::cancel` reaches it).
+enum ScopeCancellation {
+    Own(Cancellation),
+    Run(RunCancellation),
+}
+
+/// A [`Cancellation`] that outlives the scope holding this (see [`RequestScope::for_run`]).
+struct RunCancellation(NonNull<Cancellation>);
+
+// SAFETY: it stands for a `&Cancellation` valid for the scope's whole life (the contract of
+// `RequestScope::for_run`), and `Cancellation` is `Sync`, so `&Cancellation` is `Send + Sync`.
+unsafe impl Send for RunCancellation {}
+// SAFETY: as above.
+unsafe impl Sync for RunCancellation {}
 
 impl RequestScope {
     /// Lends a standalone scope for `context` to `f` and ends it when `f` returns: cleanups run
@@ -143,34 +170,45 @@ impl RequestScope {
     }
 
     fn standalone(context: RequestContext) -> Self {
-        Self::with_parts(
-            EventEmitter::discarding(context.clone()),
-            context,
-            Arc::default(),
-        )
-    }
-
-    /// A scope from parts; callers guarantee `emitter` was made for `context`.
-    pub(crate) fn with_parts(
-        emitter: EventEmitter,
-        context: RequestContext,
-        cancellation: Arc<Cancellation>,
-    ) -> Self {
-        debug_assert_eq!(emitter.context().request_id(), context.request_id());
         Self {
-            context,
-            emitter,
-            cancellation,
+            emitter: EventEmitter::discarding(context),
+            cancellation: ScopeCancellation::Own(Cancellation::default()),
             cleanups: Mutex::new(Vec::new()),
         }
     }
 
+    /// The scope of a run: `emitter` (made for the run's context) and the run's `cancellation`.
+    ///
+    /// # Safety
+    /// `cancellation` must stay where it is, alive, until this scope is dropped (the runtime
+    /// keeps both in the run's future and declares the scope after the cancellation).
+    pub(crate) unsafe fn for_run(emitter: EventEmitter, cancellation: &Cancellation) -> Self {
+        Self {
+            emitter,
+            cancellation: ScopeCancellation::Run(RunCancellation(NonNull::from(cancellation))),
+            cleanups: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[inline]
+    fn cancellation_state(&self) -> &Cancellation {
+        match &self.cancellation {
+            ScopeCancellation::Own(cancellation) => cancellation,
+            // SAFETY: `for_run`'s contract: the cancellation outlives `self`.
+            ScopeCancellation::Run(RunCancellation(cancellation)) => unsafe {
+                cancellation.as_ref()
+            },
+        }
+    }
+
     /// The request's context.
+    #[inline]
     pub fn context(&self) -> &RequestContext {
-        &self.context
+        self.emitter.context()
     }
 
     /// The request's own event emitter.
+    #[inline]
     pub fn emitter(&self) -> &EventEmitter {
         &self.emitter
     }
@@ -178,8 +216,9 @@ impl RequestScope {
     /// The request's cancellation token: cancelled when the request is cancelled, times out or
     /// the runtime shuts down. Long-running work should observe it (`cancelled().await` or
     /// `is_cancelled()`).
+    #[inline]
     pub fn cancellation(&self) -> &CancellationToken {
-        self.cancellation.token()
+        self.cancellation_state().token()
     }
 
     /// Registers `f` to run once when the request ends, on every exit path (success, error,
@@ -189,23 +228,19 @@ impl RequestScope {
         self.lock_cleanups().push(Box::new(f));
     }
 
-    /// Runs the registered cleanups now (reverse order); later registrations run at drop.
-    /// Returns how many callbacks panicked.
-    pub(crate) fn run_cleanups(&self) -> usize {
-        let mut panicked = 0;
-        // Take the callbacks out first so none runs while the lock is held; loop in case a
-        // callback's drop glue or a concurrent borrower registered more meanwhile.
-        loop {
-            let batch = std::mem::take(&mut *self.lock_cleanups());
-            if batch.is_empty() {
-                return panicked;
-            }
-            for f in batch.into_iter().rev() {
-                if catch_unwind(AssertUnwindSafe(f)).is_err() {
-                    panicked += 1;
-                }
-            }
+    /// Runs the registered cleanups now (reverse order) and returns how many panicked. Takes
+    /// `&mut self`: nobody else can be borrowing the scope then, so nothing is locked (an
+    /// empty run pays for no lock at all) and no callback runs while a lock is held.
+    #[inline]
+    pub(crate) fn run_cleanups(&mut self) -> usize {
+        let cleanups = self
+            .cleanups
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cleanups.is_empty() {
+            return 0;
         }
+        run_all(std::mem::take(cleanups))
     }
 
     fn lock_cleanups(&self) -> std::sync::MutexGuard<'_, Vec<Cleanup>> {
@@ -214,6 +249,19 @@ impl RequestScope {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Runs `cleanups`, last registered first, each with its panic contained; returns how many
+/// panicked. (A callback is `'static`: it cannot reach the scope to register more.)
+#[cold]
+#[inline(never)]
+fn run_all(cleanups: Vec<Cleanup>) -> usize {
+    cleanups
+        .into_iter()
+        .rev()
+        .map(|f| catch_unwind(AssertUnwindSafe(f)))
+        .filter(Result::is_err)
+        .count()
 }
 
 impl Drop for RequestScope {
@@ -225,8 +273,8 @@ impl Drop for RequestScope {
 impl std::fmt::Debug for RequestScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestScope")
-            .field("context", &self.context)
-            .field("cancelled", &self.cancellation.is_cancelled())
+            .field("context", self.context())
+            .field("cancelled", &self.cancellation_state().is_cancelled())
             .field("pending_cleanups", &self.lock_cleanups().len())
             .finish()
     }

@@ -296,3 +296,75 @@ fn external_request_id_is_used() {
     .unwrap();
     assert_eq!(c.request_id(), &id);
 }
+
+/// Context allocations are recycled through a per-thread free list. Clones dropped at the same
+/// moment on several threads, contexts dropped on threads other than the one that built them,
+/// and more contexts alive at once than a thread's list keeps: every context reads back exactly
+/// what it was built with, nothing of a dropped context shows through a new one, and (under
+/// Miri) no allocation is used after it was freed or dropped twice.
+#[test]
+fn recycled_context_allocations_keep_nothing_of_their_last_context() {
+    // More alive at once than a thread's list keeps (16), in every round.
+    let (rounds, alive) = if cfg!(miri) { (2, 20) } else { (300, 40) };
+    let build = |i: usize| {
+        let mut builder = RequestContext::builder(
+            support::user(&format!("user-{i}")),
+            ThreadId::new(format!("thread-{i}")).unwrap(),
+            // Every third run id is long enough to be shared rather than inline.
+            RunId::new(format!(
+                "run-{i}{}",
+                "x".repeat(if i.is_multiple_of(3) { 40 } else { 0 })
+            ))
+            .unwrap(),
+        );
+        if i.is_multiple_of(2) {
+            builder = builder.metadata("client", format!("web-{i}"));
+        }
+        builder.build().unwrap()
+    };
+    let check = |ctx: &RequestContext, i: usize| {
+        assert_eq!(ctx.user_id().as_str(), format!("user-{i}"));
+        assert_eq!(ctx.thread_id().as_str(), format!("thread-{i}"));
+        assert!(ctx.run_id().as_str().starts_with(&format!("run-{i}")));
+        let client = ctx.metadata().get("client").cloned();
+        assert_eq!(client, i.is_multiple_of(2).then(|| format!("web-{i}")));
+    };
+    for round in 0..rounds {
+        // More alive at once than a thread keeps, then all dropped, then as many built again
+        // from the recycled allocations.
+        let many: Vec<_> = (0..alive).map(|i| build(round * 100 + i)).collect();
+        let children: Vec<_> = many.iter().map(|c| c.child("tool").unwrap()).collect();
+        let ids: Vec<_> = many.iter().map(|c| c.request_id().clone()).collect();
+        drop(many);
+        for (i, child) in children.iter().enumerate() {
+            check(child, round * 100 + i);
+            assert_eq!(child.parent_request_id(), Some(&ids[i]));
+        }
+        let again: Vec<_> = (0..alive).map(|i| build(round * 100 + 50 + i)).collect();
+        for (i, ctx) in again.iter().enumerate() {
+            check(ctx, round * 100 + 50 + i);
+            assert!(!ids.contains(ctx.request_id()), "a request id came back");
+            assert_eq!(ctx.parent_request_id(), None);
+        }
+        // The last clones dropped at once on three threads, one of them not the builder's.
+        let ctx = build(round);
+        let expected = ctx.request_id().clone();
+        let barrier = std::sync::Barrier::new(3);
+        std::thread::scope(|s| {
+            for clone in [ctx.clone(), ctx.clone()] {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    check(&clone, round);
+                    drop(clone);
+                    drop(build(round + 1)); // reuse on this thread
+                });
+            }
+            barrier.wait();
+            assert_eq!(ctx.request_id(), &expected);
+            drop(ctx);
+        });
+        drop(children);
+        drop(again);
+    }
+}

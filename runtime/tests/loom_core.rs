@@ -1,5 +1,6 @@
 //! Loom models of the hand-written synchronisation: the admission core (limits, FIFO hand-off of
-//! slots to waiters, the registry, counters) and the bounded event queue.
+//! slots to waiters, the registry, counters), the bounded event queue and the recycling of
+//! context allocations.
 //!
 //! Run with: `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p isolate --release --test loom_core`
 //! Without `--cfg loom` this file compiles to nothing.
@@ -15,7 +16,7 @@ use loom::thread;
 use isolate::admission::{Admission, Limits, Refusal, Stage};
 use isolate::events::{Classified, CloseReason, Delivery, channel};
 use isolate::metrics::Outcome;
-use isolate::{LimitKind, RunId, UserId};
+use isolate::{Authority, LimitKind, RequestContext, RunId, ThreadId, UserId};
 
 fn user(name: &str) -> UserId {
     UserId::new(name).unwrap()
@@ -276,5 +277,47 @@ fn event_queue_loses_nothing_unreported() {
         assert_eq!(received.last(), Some(&2));
         assert_eq!(received.len() as u64 + missed, 2);
         assert_eq!(rx.close_reason(), Some(CloseReason::Finished));
+    });
+}
+
+/// A context's allocation goes back to its thread's free list when its last handle drops, and
+/// the next context built on that thread reuses it. Two handles are dropped on two threads at
+/// once, then each thread builds a new context: the value is dropped once, after every read of
+/// it (loom checks that the reads happen before the drop and the rewrite), and a reused
+/// allocation shows only its new context.
+#[test]
+fn context_allocations_are_reused_only_after_their_last_reader() {
+    model(|| {
+        let authority = Authority::new();
+        let build = |name: &str| {
+            RequestContext::builder(
+                authority.vouch(user(name)),
+                ThreadId::new("thread-1").unwrap(),
+                run("run-1"),
+            )
+            .build()
+            .unwrap()
+        };
+        let ctx = build("alice");
+        let clone = ctx.clone();
+        let bob = authority.vouch(user("bob"));
+        let other = thread::spawn(move || {
+            assert_eq!(clone.user_id().as_str(), "alice");
+            drop(clone);
+            let next =
+                RequestContext::builder(bob, ThreadId::new("thread-2").unwrap(), run("run-2"))
+                    .build()
+                    .unwrap();
+            assert_eq!(
+                (next.user_id().as_str(), next.run_id().as_str()),
+                ("bob", "run-2")
+            );
+        });
+        assert_eq!(ctx.run_id().as_str(), "run-1");
+        drop(ctx);
+        let mine = build("carol");
+        assert_eq!(mine.user_id().as_str(), "carol");
+        assert_eq!(mine.thread_id().as_str(), "thread-1");
+        other.join().unwrap();
     });
 }

@@ -20,7 +20,6 @@
 //! `sync` shim, so `tests/loom_core.rs` model-checks it.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
@@ -32,7 +31,7 @@ use crate::metrics::{MetricsSnapshot, Outcome};
 mod shard;
 
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock, remember_waker};
-use shard::{MapHasher, ShardState, UserEntry, finished, started};
+use shard::{ShardState, UserEntry, finished, started};
 
 /// One queued run in [`Admission::global`]'s high half.
 const WAITER: u64 = 1 << 32;
@@ -42,13 +41,6 @@ const ACTIVE_MASK: u64 = WAITER - 1;
 const SHARDS: usize = 32;
 #[cfg(loom)]
 const SHARDS: usize = 2;
-
-/// Picks a user's shard. Random per process normally; fixed under loom, whose models must run
-/// the same way every time they are replayed.
-#[cfg(not(loom))]
-type ShardHasher = MapHasher;
-#[cfg(loom)]
-type ShardHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
 
 /// The limits an [`Admission`] enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +157,6 @@ struct Shard<V> {
 #[derive(Debug)]
 pub struct Admission<V> {
     limits: Limits,
-    hasher: ShardHasher,
     shards: Box<[Shard<V>]>,
     /// Global slots held (low 32 bits) and runs queued for one (high 32 bits), in one word so
     /// that every decision about a global slot is one read-modify-write of one location: a
@@ -198,7 +189,6 @@ impl<V> Admission<V> {
             .collect();
         Self {
             limits,
-            hasher: ShardHasher::default(),
             shards,
             global: Padded(AtomicU64::new(0)),
             peak: Padded(AtomicUsize::new(0)),
@@ -214,9 +204,12 @@ impl<V> Admission<V> {
         self.limits
     }
 
+    /// `user`'s shard, picked by bits 16 to 47 of the id's hash (the shard maps use the low
+    /// bits for buckets and the top 7 as tags), scaled to the shard count without a division.
     fn shard(&self, user: &UserId) -> &Shard<V> {
-        let index = self.hasher.hash_one(user) as usize % self.shards.len();
-        &self.shards[index]
+        let bits = (user.prehash() >> 16) & 0xffff_ffff;
+        let index = (bits * self.shards.len() as u64) >> 32;
+        &self.shards[index as usize]
     }
 
     /// Registers `value` for (`user`, `run`) and takes slots for it: both at once when free,
@@ -419,7 +412,6 @@ impl<V> Admission<V> {
         outcome: Outcome,
         contained_panics: u64,
     ) {
-        let mut wakers: Vec<Waker> = Vec::new();
         // What the run holds, settling races with a release that granted its wait meanwhile.
         let (holds_user, holds_global) = match &stage {
             Stage::Running => (true, true),
@@ -439,6 +431,7 @@ impl<V> Admission<V> {
         let was_active = matches!(stage, Stage::Running);
         // Dropped after the shard's lock is released: it may hold the request's last handles.
         let mut removed = None;
+        let mut user_waker = None;
         {
             let mut state = lock(&self.shard(user).state);
             let shard::ShardState { users, total, .. } = &mut *state;
@@ -453,16 +446,21 @@ impl<V> Admission<V> {
                     holds_user = entry.queue.len() == before; // not queued: it was granted
                 }
                 if holds_user {
-                    wakers.extend(entry.release_slot());
+                    user_waker = entry.release_slot();
                 }
                 finished(total, entry, outcome, was_active, contained_panics);
             }
             state.settle(user);
         }
-        if holds_global {
-            wakers.extend(self.release_global());
+        let global_waker = if holds_global {
+            self.release_global()
+        } else {
+            None
+        };
+        if let Some(waker) = user_waker {
+            waker.wake();
         }
-        for waker in wakers {
+        if let Some(waker) = global_waker {
             waker.wake();
         }
         drop(removed);
@@ -481,12 +479,16 @@ impl<V> Admission<V> {
     where
         V: Clone,
     {
+        self.list_with(user, V::clone)
+    }
+
+    /// `f` of each of `user`'s registered runs (applied under the shard's lock, so keep it
+    /// short), sorted by run id.
+    pub fn list_with<R>(&self, user: &UserId, f: impl Fn(&V) -> R) -> Vec<(RunId, R)> {
         let state = lock(&self.shard(user).state);
-        let mut runs: Vec<(RunId, V)> = state
-            .users
-            .get(user)
-            .map(|entry| entry.runs.clone())
-            .unwrap_or_default();
+        let mut runs: Vec<(RunId, R)> = state.users.get(user).map_or_else(Vec::new, |entry| {
+            entry.runs.iter().map(|(r, v)| (r.clone(), f(v))).collect()
+        });
         drop(state);
         runs.sort_by(|a, b| a.0.cmp(&b.0));
         runs
@@ -498,6 +500,12 @@ impl<V> Admission<V> {
     where
         V: Clone,
     {
+        self.shut_down_with(V::clone)
+    }
+
+    /// Refuses every later [`enter`](Self::enter) and returns `f` of every registered value
+    /// (applied under its shard's lock, so keep it short).
+    pub fn shut_down_with<R>(&self, f: impl Fn(&V) -> R) -> Vec<R> {
         self.shut_down.store(true, SeqCst);
         self.shards
             .iter()
@@ -506,7 +514,7 @@ impl<V> Admission<V> {
                 state
                     .users
                     .values()
-                    .flat_map(|entry| entry.runs.iter().map(|(_, v)| v.clone()))
+                    .flat_map(|entry| entry.runs.iter().map(|(_, v)| f(v)))
                     .collect::<Vec<_>>()
             })
             .collect()

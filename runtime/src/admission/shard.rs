@@ -1,22 +1,67 @@
 //! One shard of the admission core: the users hashed to it, each with its slots, wait queue,
 //! registered runs and counters in one entry, so admitting or finishing a run is one map lookup.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::Waker;
+
+use hashbrown::HashTable;
 
 use crate::ids::{RunId, UserId};
 use crate::metrics::{MetricsSnapshot, Outcome};
 
 use super::WaitSlot;
 
-/// Hashes keys of the shard maps: fast, and seeded per map so that colliding ids cannot be
-/// prepared in advance.
-pub(super) type MapHasher = foldhash::fast::RandomState;
+/// The users of one shard, found by the hash each [`UserId`] carries (computed once when the id
+/// was made, seeded per process, so colliding ids cannot be prepared in advance): a lookup
+/// hashes nothing, and finding a user that is there clones nothing.
+#[derive(Debug)]
+pub(super) struct Users<V> {
+    table: HashTable<UserEntry<V>>,
+}
+
+impl<V> Users<V> {
+    fn new() -> Self {
+        Self {
+            table: HashTable::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub(super) fn get(&self, user: &UserId) -> Option<&UserEntry<V>> {
+        self.table.find(user.prehash(), |e| e.user == *user)
+    }
+
+    pub(super) fn get_mut(&mut self, user: &UserId) -> Option<&mut UserEntry<V>> {
+        self.table.find_mut(user.prehash(), |e| e.user == *user)
+    }
+
+    /// `user`'s entry, made empty if it is not there.
+    fn get_or_insert(&mut self, user: &UserId) -> &mut UserEntry<V> {
+        self.table
+            .entry(user.prehash(), |e| e.user == *user, |e| e.user.prehash())
+            .or_insert_with(|| UserEntry::new(user.clone()))
+            .into_mut()
+    }
+
+    fn remove(&mut self, user: &UserId) {
+        if let Ok(entry) = self.table.find_entry(user.prehash(), |e| e.user == *user) {
+            entry.remove();
+        }
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = &UserEntry<V>> {
+        self.table.iter()
+    }
+}
 
 /// Everything about one user in one place.
 #[derive(Debug)]
 pub(super) struct UserEntry<V> {
+    user: UserId,
     /// Per-user slots held (executing or waiting for a global slot).
     pub(super) held: usize,
     /// Runs waiting for a per-user slot, oldest first.
@@ -28,8 +73,9 @@ pub(super) struct UserEntry<V> {
 }
 
 impl<V> UserEntry<V> {
-    fn new() -> Self {
+    fn new(user: UserId) -> Self {
         Self {
+            user,
             held: 0,
             queue: VecDeque::new(),
             runs: Vec::new(),
@@ -67,7 +113,7 @@ impl<V> UserEntry<V> {
 /// time, so the cost is amortised).
 #[derive(Debug)]
 pub(super) struct ShardState<V> {
-    pub(super) users: HashMap<UserId, UserEntry<V>, MapHasher>,
+    pub(super) users: Users<V>,
     pub(super) total: MetricsSnapshot,
     clock: u64,
     max_users: usize,
@@ -76,7 +122,7 @@ pub(super) struct ShardState<V> {
 impl<V> ShardState<V> {
     pub(super) fn new(max_users: usize) -> Self {
         Self {
-            users: HashMap::with_hasher(MapHasher::default()),
+            users: Users::new(),
             total: MetricsSnapshot::default(),
             clock: 0,
             max_users: max_users.max(1),
@@ -85,14 +131,11 @@ impl<V> ShardState<V> {
 
     /// `user`'s entry, made if needed, with a new request counted.
     pub(super) fn arrive(&mut self, user: &UserId) -> (&mut MetricsSnapshot, &mut UserEntry<V>) {
-        if self.users.len() >= self.max_users && !self.users.contains_key(user) {
+        if self.users.len() >= self.max_users && self.users.get(user).is_none() {
             self.evict_idle();
         }
         self.clock += 1;
-        let entry = self
-            .users
-            .entry(user.clone())
-            .or_insert_with(UserEntry::new);
+        let entry = self.users.get_or_insert(user);
         entry.last_used = self.clock;
         for counters in [&mut self.total, &mut entry.counters] {
             counters.created += 1;
@@ -113,9 +156,9 @@ impl<V> ShardState<V> {
         let excess = self.users.len().saturating_sub(target).max(1);
         let mut idle: Vec<(u64, UserId)> = self
             .users
-            .iter()
-            .filter(|(_, e)| !e.busy() && e.counters.in_flight == 0)
-            .map(|(k, e)| (e.last_used, k.clone()))
+            .values()
+            .filter(|e| !e.busy() && e.counters.in_flight == 0)
+            .map(|e| (e.last_used, e.user.clone()))
             .collect();
         if idle.len() > excess {
             idle.select_nth_unstable_by_key(excess, |(t, _)| *t);

@@ -128,7 +128,7 @@ impl<T: ConfiguredId + fmt::Display> fmt::Display for Configured<T> {
     }
 }
 
-// SAFETY: the ids are immutable (a validated `Arc<str>`), and wrapping one is the reviewed
+// SAFETY: the ids are immutable (validated text, inline or a shared `Arc<str>`), and wrapping one is the reviewed
 // statement that it is configuration, not the identity of the request that reads it.
 unsafe impl<T: ConfiguredId> Frozen for Configured<T> {}
 

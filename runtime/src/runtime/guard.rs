@@ -21,8 +21,8 @@ use super::Inner;
 /// are gone (cleanups run, with no lock held) before the guard releases the slots.
 pub(super) struct RunGuard<'a> {
     inner: &'a Inner,
-    user: UserId,
-    run: RunId,
+    user: &'a UserId,
+    run: &'a RunId,
     stage: Option<Stage>,
     outcome: Outcome,
     contained: &'a AtomicU64,
@@ -33,8 +33,8 @@ impl<'a> RunGuard<'a> {
     /// what a dropped (abandoned) run future is.
     pub(super) fn new(
         inner: &'a Inner,
-        user: UserId,
-        run: RunId,
+        user: &'a UserId,
+        run: &'a RunId,
         stage: Stage,
         contained: &'a AtomicU64,
     ) -> Self {
@@ -55,11 +55,11 @@ impl<'a> RunGuard<'a> {
     /// Moves the run on once its wait was granted.
     pub(super) fn resume(&mut self) {
         if let Some(stage) = self.stage.take() {
-            let next = self.inner.admission.resume(&self.user, stage);
+            let next = self.inner.admission.resume(self.user, stage);
             if matches!(next, Stage::Running) {
                 self.inner
                     .admission
-                    .with(&self.user, &self.run, |e| e.executing = true);
+                    .with(self.user, self.run, |e| e.executing = true);
             }
             self.stage = Some(next);
         }
@@ -75,8 +75,8 @@ impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         if let Some(stage) = self.stage.take() {
             self.inner.admission.leave_with(
-                &self.user,
-                &self.run,
+                self.user,
+                self.run,
                 stage,
                 self.outcome,
                 self.contained.load(Relaxed),
@@ -102,6 +102,10 @@ impl<'a, T> Contained<'a, T> {
 
     pub(super) fn get(&self) -> Option<&T> {
         self.value.as_ref()
+    }
+
+    pub(super) fn get_mut(&mut self) -> Option<&mut T> {
+        self.value.as_mut()
     }
 
     pub(super) fn take(&mut self) -> Option<T> {
