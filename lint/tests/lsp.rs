@@ -503,7 +503,10 @@ fn without_a_workspace_folder_open_files_are_linted_alone() {
 }
 
 #[test]
-fn an_unsaved_accessor_points_at_its_global_in_another_file() {
+fn an_unsaved_accessor_is_a_related_span_of_its_global_in_another_file() {
+    // A global and its `&'static` accessor are one finding, at the global: an accessor typed
+    // into an unsaved buffer shows up as related information of the global's diagnostic in the
+    // other file, and goes away when the buffer is closed.
     let state = "use std::sync::{Mutex, OnceLock};\npub struct Bridge { peers: Mutex<Vec<u64>> }\n\
                  pub static BRIDGE: OnceLock<Bridge> = OnceLock::new();\n";
     let dir = temp_tree(&[
@@ -516,37 +519,56 @@ fn an_unsaved_accessor_points_at_its_global_in_another_file() {
     let state_uri = file_uri(&dir.path().join("src/state.rs"));
     let mut c = server();
     c.initialize(Some(dir.path()), json!({}));
+    let points_at_bridge = |m: &Value, bridge_uri: &str, state_uri: &str| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == state_uri
+            && m["params"]["diagnostics"].as_array().is_some_and(|d| {
+                d.iter().any(|d| {
+                    d["relatedInformation"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|r| r["location"]["uri"] == bridge_uri))
+                })
+            })
+    };
     // The accessor exists only in the editor's buffer; the disk never sees it.
     let accessor = "use crate::state::{Bridge, BRIDGE};\n\
                     pub fn instance() -> &'static Bridge {\n    BRIDGE.get_or_init(|| todo!())\n}\n";
     c.open(&bridge_uri, accessor);
-    let published = c.wait("the accessor's finding", |m| {
-        m["method"] == "textDocument/publishDiagnostics"
-            && m["params"]["uri"] == bridge_uri
-            && m["params"]["diagnostics"]
-                .as_array()
-                .is_some_and(|d| !d.is_empty())
+    let published = c.wait("the global's finding pointing at the accessor", |m| {
+        points_at_bridge(m, &bridge_uri, &state_uri)
     });
     let d = &published["params"]["diagnostics"][0];
-    assert_eq!(d["code"], "isolate::lazy_singleton", "{published}");
-    assert_eq!(d["range"]["start"], json!({"line": 1, "character": 7}));
-    let related = d["relatedInformation"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no related information: {d}"));
-    assert_eq!(related.len(), 1, "{d}");
-    assert_eq!(related[0]["location"]["uri"], state_uri);
+    assert_eq!(d["code"], "isolate::shared_mutable_map", "{published}");
+    assert_eq!(d["range"]["start"], json!({"line": 2, "character": 11}));
+    let related = d["relatedInformation"].as_array().unwrap();
+    let at_accessor = related
+        .iter()
+        .find(|r| r["location"]["uri"] == bridge_uri)
+        .unwrap_or_else(|| panic!("no related information at the accessor: {d}"));
     assert_eq!(
-        related[0]["location"]["range"]["start"],
-        json!({"line": 2, "character": 11})
+        at_accessor["location"]["range"]["start"],
+        json!({"line": 1, "character": 7})
     );
-    assert_eq!(related[0]["message"], "`BRIDGE` is declared here");
+    assert_eq!(
+        at_accessor["message"],
+        "`instance` hands it out as `&'static Bridge`"
+    );
 
     // Closed unsaved: the file is the disk's again, without the accessor.
     c.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": bridge_uri}}),
     );
-    assert_eq!(c.diagnostics(&bridge_uri), Vec::<Value>::new());
+    let again = c.wait("the global's finding without the accessor", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == state_uri
+            && !points_at_bridge(m, &bridge_uri, &state_uri)
+    });
+    assert_eq!(
+        again["params"]["diagnostics"].as_array().map(Vec::len),
+        Some(1),
+        "{again}"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("src/bridge.rs")).unwrap(),
         "use crate::state::Bridge;\n"
