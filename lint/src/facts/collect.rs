@@ -795,8 +795,8 @@ pub(crate) fn is_test_attr(attr: &syn::Attribute) -> bool {
     cfg_attr_requires(attr, &["test"])
 }
 
-/// The features of a `#[cfg(any(test, feature = "a", ..))]` gate (every alternative is `test` or
-/// a feature, at least one is `test`; also inside `all(..)`): the item is test code unless one of
+/// The features of a `#[cfg(feature = "a")]` or `#[cfg(any(test, feature = "a", ..))]` gate (every
+/// alternative is `test` or a feature; also inside `all(..)`): the item is test code unless one of
 /// these features is on in a production build.
 fn test_features(attr: &syn::Attribute) -> Option<Vec<Box<str>>> {
     if !attr.path().is_ident("cfg") {
@@ -807,8 +807,13 @@ fn test_features(attr: &syn::Attribute) -> Option<Vec<Box<str>>> {
 }
 
 fn gate_features(meta: &syn::Meta) -> Option<Vec<Box<str>>> {
-    let syn::Meta::List(list) = meta else {
-        return None;
+    let list = match meta {
+        // `#[cfg(feature = "testing")]`: test code when only tests enable the feature.
+        syn::Meta::NameValue(nv) if nv.path.is_ident("feature") => {
+            return feature_name(&nv.value).map(|f| vec![f]);
+        }
+        syn::Meta::List(list) => list,
+        _ => return None,
     };
     let nested = list
         .parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
@@ -820,21 +825,26 @@ fn gate_features(meta: &syn::Meta) -> Option<Vec<Box<str>>> {
         return None;
     }
     let mut features = Vec::new();
-    let mut test = false;
     for m in &nested {
         match m {
-            syn::Meta::Path(p) if p.is_ident("test") => test = true,
-            syn::Meta::NameValue(nv) if nv.path.is_ident("feature") => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => features.push(s.value().into_boxed_str()),
-                _ => return None,
-            },
+            syn::Meta::Path(p) if p.is_ident("test") => {}
+            syn::Meta::NameValue(nv) if nv.path.is_ident("feature") => {
+                features.push(feature_name(&nv.value)?)
+            }
             _ => return None,
         }
     }
-    (test && !features.is_empty()).then_some(features)
+    (!features.is_empty()).then_some(features)
+}
+
+fn feature_name(value: &syn::Expr) -> Option<Box<str>> {
+    match value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value().into_boxed_str()),
+        _ => None,
+    }
 }
 
 /// Whether `attr` is a `#[cfg(..)]` that can only hold when one of `names` is set.

@@ -13,8 +13,8 @@
 //!   feature that one of those enables. A feature no scanned manifest enables at all is left
 //!   as production code: someone may build with `--features`.
 //!
-//! Code under `#[cfg(any(test, feature = "x"))]` is test code when every feature named is
-//! test-only.
+//! Code under `#[cfg(feature = "x")]` or `#[cfg(any(test, feature = "x"))]` is test code when
+//! every feature named is test-only.
 
 use std::collections::{HashSet, VecDeque};
 
