@@ -11,14 +11,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::appstate;
 use crate::classify::{TypeIndex, TypeOverrides};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::facts::{FileFacts, Global, LocalModule};
+use crate::levels::{Reach, class_of};
+use crate::paths::{Graph, Reachability, Target, Wanted};
 use crate::project::Project;
 use crate::project::modules::{FileInput, ModuleTree};
+use crate::report::EntryPoint;
 use crate::resolve::{Resolution, Resolver};
-use crate::rules::{self, Candidate, GlobalView, Level};
+use crate::rules::{self, Candidate, GlobalView, Level, StateOf};
 use crate::source::FileId;
 use crate::suppress::{self, Suppression, SuppressionScope};
 
@@ -28,6 +32,9 @@ pub(crate) struct Settings {
     pub config: Arc<Config>,
     /// By rule, in [`rules::ALL`] order.
     pub levels: Vec<Level>,
+    /// By rule: set by the config file or a command-line flag (then it wins over the levels
+    /// policy).
+    pub explicit: Vec<bool>,
     pub include_tests: bool,
 }
 
@@ -39,15 +46,18 @@ impl Settings {
         include_tests: bool,
     ) -> Self {
         let mut levels: Vec<Level> = rules::ALL.iter().map(|r| r.default_level).collect();
+        let mut explicit = vec![false; levels.len()];
         for (rule, level) in &config.rules {
             if let Some(i) = rules::ALL.iter().position(|r| r.id == rule.id) {
                 levels[i] = *level;
+                explicit[i] = true;
             }
         }
         for (selector, level) in flags {
             for (i, r) in rules::ALL.iter().enumerate() {
                 if selector.matches(r) {
                     levels[i] = *level;
+                    explicit[i] = true;
                 }
             }
         }
@@ -55,8 +65,17 @@ impl Settings {
         Settings {
             config,
             levels,
+            explicit,
             include_tests,
         }
+    }
+
+    /// Whether `rule`'s level was set by the config file or on the command line.
+    pub fn explicit(&self, rule: &rules::Rule) -> bool {
+        rules::ALL
+            .iter()
+            .position(|r| r.id == rule.id)
+            .is_some_and(|i| self.explicit[i])
     }
 
     pub fn level(&self, rule: &rules::Rule) -> Level {
@@ -122,12 +141,29 @@ impl<'a> Analysis<'a> {
     }
 
     /// The type index (for rules that classify more than globals).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "for rules that classify more than globals")
-    )]
     pub fn types(&self) -> &'a TypeIndex<'a> {
         self.types
+    }
+
+    /// The facts of `file`, if it parsed.
+    pub fn facts_of(&self, file: FileId) -> Option<&'a FileFacts> {
+        self.facts[file.index()]
+    }
+
+    /// How many files the analysis holds (parsed or not).
+    pub fn file_count(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// The settings `file` is linted with.
+    pub fn settings(&self, file: FileId) -> &'a Settings {
+        &self.files[file.index()].settings
+    }
+
+    /// The path of module `module` of `file` from its crate root, the crate's name first.
+    pub fn module_path(&self, file: FileId, module: LocalModule) -> Vec<String> {
+        self.resolver
+            .canonical_module_path(self.resolver.module(file, module))
     }
 }
 
@@ -147,6 +183,8 @@ pub(crate) struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Suppressed diagnostics with the suppression's reason.
     pub suppressed: Vec<(Diagnostic, Option<String>)>,
+    /// The entry points found, in node order.
+    pub entry_points: Vec<EntryPoint>,
 }
 
 /// Analyses `files` (indexed by [`FileId`]).
@@ -186,6 +224,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                 shape: types.classify(&g.ty, file, g.module),
             };
             if let Some((rule, hit)) = rules::check_global(&view) {
+                let class = class_of(Some(g.kind), view.shape, &g.ty);
                 found.push(Candidate {
                     rule,
                     file,
@@ -198,6 +237,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                     global: Some((file, idx)),
                     lazy: view.is_lazy(),
                     fix: None,
+                    state: Some(StateOf::new(class, Target::Global(file, idx))),
                 });
             }
         }
@@ -211,6 +251,26 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
     }
     found.extend(project_found);
 
+    // Application state, then execution paths: which findings a request handler reaches.
+    let graph = Graph::new(&a);
+    let registered = appstate::registered(&graph);
+    found.extend(appstate::candidates(&a, &registered));
+    let wanted = Wanted {
+        global_names: found
+            .iter()
+            .filter_map(|c| match c.state.as_ref().map(|s| &s.target) {
+                Some(Target::Global(f, i)) => Some(a.global(*f, *i).name.as_str()),
+                _ => None,
+            })
+            .collect(),
+        state_types: appstate::state_types(&a, &registered),
+    };
+    let reach = Reachability::new(graph, &wanted);
+    for s in found.iter_mut().filter_map(|c| c.state.as_mut()) {
+        (s.reach, s.chain) = reach.reach(&s.target);
+    }
+    let entry_count = reach.entries.len();
+
     let sups: Vec<_> = a
         .files()
         .map(|(file, f)| (file, f.suppressions.as_slice()))
@@ -218,7 +278,17 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
     let applied = suppress::apply(found, &sups, &a);
     let mut out = Outcome::default();
     let to_diag = |c: Candidate| -> Option<Diagnostic> {
-        let severity = files[c.file.index()].settings.level(c.rule).severity()?;
+        let settings = &files[c.file.index()].settings;
+        let level = settings.level(c.rule);
+        // A rule switched off stays off; a level set in config or on the command line wins;
+        // otherwise state findings follow the levels policy.
+        let severity = match &c.state {
+            _ if level == Level::Allow => return None,
+            Some(s) if !settings.explicit(c.rule) => {
+                settings.config.policy.severity(s.class, s.reach)?
+            }
+            _ => level.severity()?,
+        };
         let mut d = Diagnostic::new(
             c.rule,
             severity,
@@ -239,6 +309,21 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         d.fix = c.fix;
         d.item = c.item;
         d.ty = c.ty;
+        if let Some(s) = &c.state {
+            match s.reach {
+                Reach::Reached => {
+                    let (steps, related, text) = reach.describe(&s.chain);
+                    d.execution_path = steps;
+                    d.related.extend(related);
+                    d.notes.push(text);
+                }
+                Reach::NotReached => d.notes.push(format!(
+                    "not reached from any of the {entry_count} entry point{} found",
+                    if entry_count == 1 { "" } else { "s" }
+                )),
+                Reach::NoEntryPoints => {}
+            }
+        }
         Some(d)
     };
     let reported = |c: &Candidate| files[c.file.index()].reported;
@@ -254,6 +339,20 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         .into_iter()
         .filter(|(c, _)| reported(c))
         .filter_map(|(c, reason)| to_diag(c).map(|d| (d, reason)))
+        .collect();
+    out.entry_points = reach
+        .entries
+        .iter()
+        .map(|e| {
+            let span = reach.span(e.node);
+            EntryPoint {
+                function: reach.graph.name(e.node),
+                span,
+                how: e.how.clone(),
+                registered_at: e.site,
+                reported: files[span.file.index()].reported,
+            }
+        })
         .collect();
     out
 }

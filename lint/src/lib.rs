@@ -37,11 +37,14 @@
 //! ```
 
 mod analysis;
+mod appstate;
 mod classify;
 mod config;
 mod diagnostic;
 mod facts;
+mod levels;
 mod parse;
+mod paths;
 mod project;
 pub mod report;
 mod resolve;

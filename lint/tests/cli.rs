@@ -208,7 +208,14 @@ fn json_has_exactly_the_documented_keys() {
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| n.to_string()).collect() };
     assert_eq!(
         keys(&doc),
-        set(&["version", "findings", "suppressed", "errors", "summary"])
+        set(&[
+            "version",
+            "findings",
+            "suppressed",
+            "errors",
+            "entry_points",
+            "summary"
+        ])
     );
     assert_eq!(doc["version"], 1);
     assert_eq!(
@@ -217,12 +224,15 @@ fn json_has_exactly_the_documented_keys() {
             "files_scanned",
             "errors",
             "warnings",
+            "notes",
             "suppressed",
+            "entry_points",
+            "reached",
             "duration_ms"
         ])
     );
-    // Keys are only ever added: `path`, `related`, `notes` and `fix` came after the first
-    // release, in the same `version: 1`.
+    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `on_execution_path` and
+    // `execution_path` came after the first release, in the same `version: 1`.
     let finding_keys = [
         "rule",
         "level",
@@ -239,6 +249,8 @@ fn json_has_exactly_the_documented_keys() {
         "type",
         "message",
         "help",
+        "on_execution_path",
+        "execution_path",
     ];
     assert_eq!(keys(&doc["findings"][0]), set(&finding_keys), "{doc}");
     let mut suppressed_keys = finding_keys.to_vec();
@@ -253,7 +265,10 @@ fn json_has_exactly_the_documented_keys() {
         "files_scanned",
         "errors",
         "warnings",
+        "notes",
         "suppressed",
+        "entry_points",
+        "reached",
         "duration_ms",
     ] {
         assert!(

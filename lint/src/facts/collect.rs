@@ -509,7 +509,7 @@ impl<'ast> Collector<'ast> {
         method: &str,
         at: proc_macro2::LineColumn,
     ) {
-        for arg in args {
+        for (position, arg) in args.enumerate() {
             let handler = match self.handler_of(arg) {
                 Some(h) => h,
                 None => {
@@ -524,6 +524,7 @@ impl<'ast> Collector<'ast> {
                 via: via.clone(),
                 method: method.into(),
                 handler,
+                arg: position as u32,
                 line: at.line as u32,
                 column: at.column as u32 + 1,
             });
@@ -649,7 +650,7 @@ impl<'ast> Collector<'ast> {
         };
         let in_fn = self.fn_stack.last().map_or(0, |f| f.index);
         let via = routes::path_text(&mac.path);
-        for p in &paths {
+        for (position, p) in paths.iter().enumerate() {
             let at = p
                 .segments
                 .first()
@@ -661,6 +662,7 @@ impl<'ast> Collector<'ast> {
                 via: via.clone(),
                 method: "".into(),
                 handler: Handler::Path(routes::path_text(p)),
+                arg: position as u32,
                 line: at.line as u32,
                 column: at.column as u32 + 1,
             });

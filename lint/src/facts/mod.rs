@@ -16,6 +16,7 @@ use crate::suppress::Suppression;
 pub(crate) use types::TypeExpr;
 
 pub(crate) use collect::{collect, path_string};
+pub(crate) use routes::call_kind as routing_call_kind;
 
 /// A path as written, `::`-joined in one allocation (`crate::api::State`): the facts of a large
 /// workspace hold millions of them (every path and call in every function body).
@@ -45,7 +46,7 @@ impl PathText {
         self.0.rsplit("::").next().unwrap_or_default()
     }
 
-    #[cfg(test)]
+    /// The path as written, `::`-joined.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -221,6 +222,8 @@ pub(crate) struct Registration {
     /// The method of a chain or a method form (`post`, `to`, `with_state`); empty otherwise.
     pub method: Box<str>,
     pub handler: Handler,
+    /// The handler's position among the call's arguments.
+    pub arg: u32,
     pub line: u32,
     pub column: u32,
 }

@@ -43,7 +43,7 @@ const WRAPPER_WORDS: &[&str] = &[
 ];
 
 /// What a free call with this last segment may be, if anything.
-pub(super) fn call_kind(name: &str) -> Option<CallKind> {
+pub(crate) fn call_kind(name: &str) -> Option<CallKind> {
     if METHOD_FNS.contains(&name)
         || name
             .strip_suffix("_service")
@@ -63,11 +63,18 @@ pub(super) fn call_kind(name: &str) -> Option<CallKind> {
 
 /// What a free call with a routing-like name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum CallKind {
+pub(crate) enum CallKind {
     Method,
     Service,
     Middleware,
     MaybeWrapper,
+}
+
+impl CallKind {
+    /// A routing function's own name, not a name that only suggests a wrapper.
+    pub(crate) fn is_exact(self) -> bool {
+        self != CallKind::MaybeWrapper
+    }
 }
 
 /// Whether `name` takes a handler when called on a routing chain.

@@ -1,13 +1,14 @@
-//! The JSON document: `{"version":1,"findings":[..],"suppressed":[..],"errors":[..],"summary":{..}}`.
-//! Keys are only ever added, never removed or renamed (`path`, `related`, `notes` and `fix`
+//! The JSON document: `{"version":1,"findings":[..],"suppressed":[..],"errors":[..],
+//! "entry_points":[..],"summary":{..}}`. Keys are only ever added, never removed or renamed
+//! (`path`, `related`, `notes`, `fix`, `on_execution_path`, `execution_path`, `entry_points`
 //! came after the first release, still `version: 1`).
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{FileError, Renderer, Report};
-use crate::diagnostic::{Applicability, Diagnostic, Loc, Severity, Span};
+use super::{EntryPoint, FileError, Renderer, Report};
+use crate::diagnostic::{Applicability, Diagnostic, Loc, PathStep, Severity, Span};
 use crate::source::SourceDb;
 
 /// The JSON format's version.
@@ -23,6 +24,7 @@ struct Document<'a> {
     findings: Vec<Finding<'a>>,
     suppressed: Vec<Finding<'a>>,
     errors: &'a [FileError],
+    entry_points: Vec<EntryJson<'a>>,
     summary: Summary,
 }
 
@@ -31,8 +33,41 @@ struct Summary {
     files_scanned: usize,
     errors: usize,
     warnings: usize,
+    notes: usize,
     suppressed: usize,
+    /// Entry points found (in the files read for context too).
+    entry_points: usize,
+    /// Findings on an execution path.
+    reached: usize,
     duration_ms: u128,
+}
+
+/// One entry point (also the document `cargo isolate entries --format json` prints).
+#[derive(Serialize)]
+pub(crate) struct EntryJson<'a> {
+    function: &'a str,
+    #[serde(flatten)]
+    at: Position<'a>,
+    how: &'a str,
+}
+
+impl<'a> EntryJson<'a> {
+    pub(crate) fn of(sources: &'a SourceDb, e: &'a EntryPoint) -> Self {
+        EntryJson {
+            function: &e.function,
+            at: Position::of(sources, &e.span),
+            how: &e.how,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    function: &'a str,
+    file: &'a str,
+    path: &'a str,
+    line: u32,
+    column: u32,
 }
 
 #[derive(Serialize)]
@@ -83,6 +118,10 @@ struct Finding<'a> {
     related: Vec<RelatedJson<'a>>,
     notes: &'a [String],
     fix: Option<FixJson<'a>>,
+    /// A request handler reaches the state (`execution_path` is not empty).
+    on_execution_path: bool,
+    /// Entry point first, ending at the function that uses the state.
+    execution_path: Vec<StepJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Option<&'a str>>,
 }
@@ -146,6 +185,21 @@ fn finding<'a>(
                 })
                 .collect(),
         }),
+        on_execution_path: !d.execution_path.is_empty(),
+        execution_path: d
+            .execution_path
+            .iter()
+            .map(|s: &'a PathStep| {
+                let p = sources.path(s.span.file);
+                StepJson {
+                    function: &s.function,
+                    file: &p.rel,
+                    path: &p.display,
+                    line: s.span.loc.line,
+                    column: s.span.loc.column,
+                }
+            })
+            .collect(),
         reason,
     }
 }
@@ -165,15 +219,46 @@ impl Renderer for Json {
                 .map(|s| finding(sources, &s.diagnostic, Some(s.reason.as_deref())))
                 .collect(),
             errors: &report.errors,
+            entry_points: report
+                .entry_points
+                .iter()
+                .filter(|e| e.reported)
+                .map(|e| EntryJson::of(sources, e))
+                .collect(),
             summary: Summary {
                 files_scanned: report.files_scanned,
                 errors: report.count(Severity::Error),
                 warnings: report.count(Severity::Warning),
+                notes: report.count(Severity::Note),
                 suppressed: report.suppressed.len(),
+                entry_points: report.entry_points.len(),
+                reached: report.reached(),
                 duration_ms: report.duration.as_millis(),
             },
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
         writeln!(out)
     }
+}
+
+/// The document `cargo isolate entries --format json` prints:
+/// `{"version":1,"entry_points":[{"function","file","path","line","column","end_line",
+/// "end_column","how"}, ..]}` (entry points of the reported files).
+pub fn write_entries(report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Entries<'a> {
+        version: u32,
+        entry_points: Vec<EntryJson<'a>>,
+    }
+    let doc = Entries {
+        version: VERSION,
+        entry_points: report
+            .entry_points
+            .iter()
+            .filter(|e| e.reported)
+            .map(|e| EntryJson::of(sources, e))
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
 }

@@ -1,8 +1,9 @@
 use std::collections::HashMap;
 
-use super::{Candidate, GlobalView, Hit, Level, Rule};
+use super::{Candidate, GlobalView, Hit, Level, Rule, StateOf};
 use crate::analysis::Analysis;
 use crate::diagnostic::{Related, Span};
+use crate::paths::Target;
 use crate::resolve::{Def, Res};
 use crate::source::FileId;
 
@@ -111,10 +112,11 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
     }
     let mut out = Vec::new();
     for (file, facts) in a.files() {
-        for f in facts
+        for (fi, f) in facts
             .fns
             .iter()
-            .filter(|f| f.returns_static_ref() && a.linted(file, f.in_test))
+            .enumerate()
+            .filter(|(_, f)| f.returns_static_ref() && a.linted(file, f.in_test))
         {
             let mut resolved = None;
             let mut by_name = None;
@@ -180,6 +182,11 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
                 global: None,
                 lazy: false,
                 fix: None,
+                // As risky as the global it hands out, reached when the accessor is.
+                state: lazy
+                    .get(&(gf, gi))
+                    .and_then(|c| c.state.as_ref())
+                    .map(|s| StateOf::new(s.class, Target::Fn(file, fi))),
             });
         }
     }

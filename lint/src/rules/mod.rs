@@ -14,6 +14,7 @@
 mod interior_mutable_static;
 mod lazy_singleton;
 mod shared_mutable_map;
+mod shared_state_field;
 mod static_mut;
 mod thread_local_state;
 
@@ -23,8 +24,12 @@ use crate::analysis::Analysis;
 use crate::classify::Shape;
 use crate::diagnostic::{Fix, Loc, Related, Severity};
 use crate::facts::{Global, GlobalKind};
+use crate::levels::{Reach, StateClass};
+use crate::paths::{Node, Target};
 use crate::source::FileId;
 use crate::suppress;
+
+pub(crate) use shared_state_field::hit as state_field_hit;
 
 /// How a rule's findings are treated: `allow`, `warn` or `deny` everywhere (config, flags,
 /// `cargo isolate rules`, the README). `warning` and `error` are accepted for `warn` and
@@ -142,6 +147,30 @@ pub(crate) struct Candidate {
     pub global: Option<(FileId, usize)>,
     pub lazy: bool,
     pub fix: Option<Fix>,
+    /// For a finding about state: what it can hold and what makes it reached (the levels
+    /// policy reads both). `None` for findings about suppressions.
+    pub state: Option<StateOf>,
+}
+
+/// The state a finding is about, for the levels policy.
+#[derive(Debug, Clone)]
+pub(crate) struct StateOf {
+    pub class: StateClass,
+    pub target: Target,
+    /// Filled by the execution-path search: whether a handler reaches it, and the chain.
+    pub reach: Reach,
+    pub chain: Vec<Node>,
+}
+
+impl StateOf {
+    pub fn new(class: StateClass, target: Target) -> Self {
+        StateOf {
+            class,
+            target,
+            reach: Reach::NoEntryPoints,
+            chain: Vec::new(),
+        }
+    }
 }
 
 /// The facts a global rule reads: the declaration and its classified type.
@@ -174,9 +203,13 @@ pub static ALL: &[&Rule] = &[
     &lazy_singleton::RULE,
     &interior_mutable_static::RULE,
     &thread_local_state::RULE,
+    &shared_state_field::RULE,
     &suppress::without_reason::RULE,
     &suppress::unused::RULE,
 ];
+
+pub(crate) static SHARED_MUTABLE_MAP: &Rule = &shared_mutable_map::RULE;
+pub(crate) static SHARED_STATE_FIELD: &Rule = &shared_state_field::RULE;
 
 pub(crate) static SUPPRESSION_WITHOUT_REASON: &Rule = &suppress::without_reason::RULE;
 pub(crate) static UNUSED_SUPPRESSION: &Rule = &suppress::unused::RULE;

@@ -163,6 +163,7 @@ fn check(file: FileId, s: &Suppression, used: bool) -> Vec<Candidate> {
         global: None,
         lazy: false,
         fix: None,
+        state: None,
     };
     let mut out = Vec::new();
     if let Some(why) = &s.malformed {
