@@ -282,8 +282,13 @@ impl<'a> Resolver<'a> {
                 }
             }
             // A name from one external glob (`use std::sync::*`) is that crate's; from
-            // several, nobody can tell.
-            if out.is_empty() && external.len() == 1 {
+            // several, nobody can tell. A scanned crate's name is not guessed into an external
+            // module (`use actix_web::web::*;` then `store::x()` names the crate `store`).
+            let a_crate = extern_prelude && {
+                let krate = self.tree.modules[module as usize].krate;
+                !self.crates_named(krate, name).is_empty()
+            };
+            if out.is_empty() && external.len() == 1 && !a_crate {
                 out = external;
             }
         }
@@ -463,15 +468,21 @@ mod tests {
             ),
             (
                 "crates/api/src/lib.rs",
-                "use core_state::registry::Registry; pub use core_state::*;",
+                "use core_state::registry::Registry; pub use core_state::*; mod web;",
             ),
             (
                 "crates/core/src/lib.rs",
                 "pub mod registry; pub fn init() {}",
             ),
             ("crates/core/src/registry.rs", "pub struct Registry;"),
+            ("crates/api/src/web.rs", "use actix_web::web::*;"),
         ]);
         assert_eq!(names(&fx, 0, "Registry"), ["type Registry#2"]);
+        assert_eq!(
+            names(&fx, 3, "core_state::init"),
+            ["fn init#1"],
+            "a crate name is not taken for a member of an external glob"
+        );
         assert_eq!(names(&fx, 0, "core_state::init"), ["fn init#1"]);
         assert_eq!(
             names(&fx, 0, "init"),
