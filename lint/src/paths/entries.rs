@@ -292,3 +292,50 @@ fn handler_nodes(g: &Graph, file: FileId, r: &Registration) -> Vec<Node> {
         Handler::Path(p) => g.resolve_path(g.node(file, r.in_fn as usize), p),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::TypeOverrides;
+
+    fn entries(src: &str) -> Vec<String> {
+        crate::analysis::testing::with_analysis(
+            &[("src/lib.rs", src)],
+            TypeOverrides::default(),
+            |a, _| {
+                let g = Graph::new(a);
+                find(&g)
+                    .into_iter()
+                    .map(|e| format!("{}: {}", g.name(e.node), e.how))
+                    .collect()
+            },
+        )
+    }
+
+    #[test]
+    fn the_scanned_codes_own_get_is_not_a_router() {
+        assert!(
+            entries(
+                "fn get<F: Fn()>(f: F) { f() } fn cleanup() {}\n\
+                 fn run() { get(cleanup); get().to(cleanup); }"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn wrappers_of_wrappers_and_test_code() {
+        assert_eq!(
+            entries(
+                "use axum::routing::get;\n\
+                 fn get_inner<H>(h: H) -> MethodRouter { get(h) }\n\
+                 fn route_outer<H>(h: H) -> MethodRouter { get_inner(h).layer(x) }\n\
+                 fn home() {}\n\
+                 fn app() -> Router { Router::new().route(\"/\", route_outer(home)) }\n\
+                 #[cfg(test)] mod tests { fn t() { axum::routing::get(super::home2); } }\n\
+                 fn home2() {}"
+            ),
+            ["home: route `route_outer(home)` (a wrapper of a routing call)"]
+        );
+    }
+}

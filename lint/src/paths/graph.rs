@@ -90,8 +90,8 @@ enum TypeTarget {
 }
 
 /// The call graph (see the module docs).
-pub(crate) struct Graph<'a> {
-    pub a: &'a Analysis<'a>,
+pub(crate) struct Graph<'g, 'a> {
+    pub a: &'g Analysis<'a>,
     /// Per file: its first node.
     offsets: Vec<Node>,
     total: Node,
@@ -114,8 +114,8 @@ struct Index<'a> {
     traits: HashSet<&'a str>,
 }
 
-impl<'a> Graph<'a> {
-    pub fn new(a: &'a Analysis<'a>) -> Self {
+impl<'g, 'a> Graph<'g, 'a> {
+    pub fn new(a: &'g Analysis<'a>) -> Self {
         let mut offsets = Vec::with_capacity(a.file_count());
         let mut total: Node = 0;
         for i in 0..a.file_count() {

@@ -38,8 +38,8 @@ const UNSEEN: u32 = u32::MAX;
 const ROOT: u32 = u32::MAX - 1;
 
 /// The outcome of the search.
-pub(crate) struct Reachability<'a> {
-    pub graph: Graph<'a>,
+pub(crate) struct Reachability<'g, 'a> {
+    pub graph: Graph<'g, 'a>,
     pub entries: Vec<Entry>,
     /// Per node: the node it was reached from (`ROOT` for an entry, `UNSEEN` if not reached).
     parent: Vec<u32>,
@@ -56,9 +56,9 @@ pub(crate) struct Wanted<'w> {
     pub state_types: HashSet<TypeKey>,
 }
 
-impl<'a> Reachability<'a> {
+impl<'g, 'a> Reachability<'g, 'a> {
     /// Finds the entry points and, if there are any, searches from them.
-    pub fn new(graph: Graph<'a>, wanted: &Wanted) -> Self {
+    pub fn new(graph: Graph<'g, 'a>, wanted: &Wanted) -> Self {
         let entries = entries::find(&graph);
         let mut r = Reachability {
             parent: Vec::new(),
@@ -322,4 +322,185 @@ pub(crate) fn state_type(
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::TypeOverrides;
+
+    /// Each global's chain from the entry points (`-` when not reached), as `name: a -> b`.
+    fn chains(files: &[(&str, &str)]) -> Vec<String> {
+        crate::analysis::testing::with_analysis(files, TypeOverrides::default(), |a, _| {
+            let mut names = HashSet::new();
+            let mut globals = Vec::new();
+            for (file, f) in a.files() {
+                for (i, g) in f.globals.iter().enumerate() {
+                    names.insert(g.name.as_str());
+                    globals.push((g.name.clone(), file, i));
+                }
+            }
+            let wanted = Wanted {
+                global_names: names,
+                state_types: HashSet::new(),
+            };
+            let r = Reachability::new(Graph::new(a), &wanted);
+            globals.sort();
+            globals
+                .into_iter()
+                .map(|(name, file, i)| {
+                    let (_, chain) = r.reach(&Target::Global(file, i));
+                    let shown: Vec<String> = chain.iter().map(|&n| r.graph.name(n)).collect();
+                    if shown.is_empty() {
+                        format!("{name}: -")
+                    } else {
+                        format!("{name}: {}", shown.join(" -> "))
+                    }
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn paths_through_modules_renames_globs_and_reexports() {
+        let out = chains(&[
+            ("Cargo.toml", "[package]\nname = \"app\"\n"),
+            (
+                "src/main.rs",
+                "mod api; mod engine; mod util;\n\
+                 pub use engine::core::start as begin;\n\
+                 fn main() {}",
+            ),
+            (
+                "src/api.rs",
+                "use crate::engine::*; use crate::util::helper as h;\n\
+                 #[isolate::entry] fn create() { crate::begin(); h(); stop(); nested::deep(); }\n\
+                 mod nested { pub fn deep() { super::super::util::leaf(); } }",
+            ),
+            (
+                "src/engine/mod.rs",
+                "pub mod core; pub fn stop() { STOPPED.lock(); }\nstatic STOPPED: Mutex<Vec<u8>> = todo!();",
+            ),
+            (
+                "src/engine/core.rs",
+                "pub fn start() { STARTED.lock(); }\nstatic STARTED: Mutex<Vec<u8>> = todo!();",
+            ),
+            (
+                "src/util.rs",
+                "pub fn helper() { HELPED.lock(); } pub fn leaf() { LEAF.lock(); } pub fn unused() { UNUSED.lock(); }\n\
+                 static HELPED: Mutex<Vec<u8>> = todo!(); static LEAF: Mutex<Vec<u8>> = todo!(); static UNUSED: Mutex<Vec<u8>> = todo!();",
+            ),
+        ]);
+        assert_eq!(
+            out,
+            [
+                "HELPED: create -> helper",
+                "LEAF: create -> deep -> leaf",
+                "STARTED: create -> start",
+                "STOPPED: create -> stop",
+                "UNUSED: -",
+            ],
+            "`mod x;` in x.rs and x/mod.rs, `pub use` renames, globs, `super::super`, nested modules"
+        );
+    }
+
+    #[test]
+    fn methods_are_narrowed_where_the_receiver_is_known_and_wide_where_not() {
+        let out = chains(&[(
+            "src/lib.rs",
+            "struct Engine; struct Other; trait Store { fn put(&self); } struct A; struct B;\n\
+             impl Engine { fn run(&self) { ENGINE.lock(); } fn make() -> Engine { Self::boot(); Engine } fn boot() { BOOT.lock(); } }\n\
+             impl Other { fn run(&self) { OTHER.lock(); } }\n\
+             impl Store for A { fn put(&self) { PUT_A.lock(); } }\n\
+             impl Store for B { fn put(&self) { PUT_B.lock(); } }\n\
+             #[isolate::entry] fn typed(e: &Engine, s: Box<dyn Store>) { e.run(); Engine::make(); s.put(); }\n\
+             #[isolate::entry] fn untyped(x: T) { x.clone(); }\n\
+             static ENGINE: Mutex<Vec<u8>> = todo!(); static OTHER: Mutex<Vec<u8>> = todo!();\n\
+             static BOOT: Mutex<Vec<u8>> = todo!(); static PUT_A: Mutex<Vec<u8>> = todo!(); static PUT_B: Mutex<Vec<u8>> = todo!();",
+        )]);
+        assert_eq!(
+            out,
+            [
+                "BOOT: typed -> Engine::make -> Engine::boot",
+                "ENGINE: typed -> Engine::run",
+                "OTHER: -",
+                "PUT_A: typed -> A::put",
+                "PUT_B: typed -> B::put",
+            ]
+        );
+        let wide = chains(&[(
+            "src/lib.rs",
+            "struct Engine; struct Other;\n\
+             impl Engine { fn run(&self) { ENGINE.lock(); } }\n\
+             impl Other { fn run(&self) { OTHER.lock(); } }\n\
+             #[isolate::entry] fn untyped(x: T) { x.run(); }\n\
+             static ENGINE: Mutex<Vec<u8>> = todo!(); static OTHER: Mutex<Vec<u8>> = todo!();",
+        )]);
+        assert_eq!(
+            wide,
+            [
+                "ENGINE: untyped -> Engine::run",
+                "OTHER: untyped -> Other::run"
+            ],
+            "an unknown receiver reaches every method of that name"
+        );
+    }
+
+    #[test]
+    fn recursion_ends_and_the_shortest_chain_wins() {
+        let out = chains(&[(
+            "src/lib.rs",
+            "fn a() { b(); } fn b() { a(); c(); } fn c() { b(); G.lock(); }\n\
+             fn short() { G.lock(); }\n\
+             #[isolate::entry] fn far() { a(); }\n\
+             #[isolate::entry] fn near() { short(); }\n\
+             static G: Mutex<Vec<u8>> = todo!();",
+        )]);
+        assert_eq!(out, ["G: near -> short"]);
+    }
+
+    #[test]
+    fn calls_in_macros_and_closures_belong_to_their_function() {
+        let out = chains(&[(
+            "src/lib.rs",
+            "fn fmt_me() -> u8 { FMT.lock(); 1 } async fn spawned() { SPAWNED.lock(); } fn mapped(x: u8) -> u8 { MAPPED.lock(); x }\n\
+             #[isolate::entry] async fn h(v: Vec<u8>) {\n\
+                 tracing::info!(n = fmt_me(), \"x\");\n\
+                 tokio::spawn(async move { spawned().await });\n\
+                 let _: Vec<u8> = v.into_iter().map(|x| mapped(x)).collect();\n\
+             }\n\
+             static FMT: Mutex<Vec<u8>> = todo!(); static SPAWNED: Mutex<Vec<u8>> = todo!(); static MAPPED: Mutex<Vec<u8>> = todo!();",
+        )]);
+        assert_eq!(
+            out,
+            [
+                "FMT: h -> fmt_me",
+                "MAPPED: h -> mapped",
+                "SPAWNED: h -> spawned"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_scan_without_entry_points_reaches_nothing() {
+        crate::analysis::testing::with_analysis(
+            &[(
+                "src/lib.rs",
+                "fn f() { G.lock(); } static G: Mutex<Vec<u8>> = todo!();",
+            )],
+            TypeOverrides::default(),
+            |a, _| {
+                let r = Reachability::new(
+                    Graph::new(a),
+                    &Wanted {
+                        global_names: HashSet::from(["G"]),
+                        state_types: HashSet::new(),
+                    },
+                );
+                assert!(!r.has_entries());
+                let (file, _) = a.files().next().unwrap();
+                assert_eq!(r.reach(&Target::Global(file, 0)).0, Reach::NoEntryPoints);
+            },
+        );
+    }
 }
