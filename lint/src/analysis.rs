@@ -185,6 +185,8 @@ pub(crate) struct Outcome {
     pub suppressed: Vec<(Diagnostic, Option<String>)>,
     /// The entry points found, in node order.
     pub entry_points: Vec<EntryPoint>,
+    /// Per file: its crate (for the package and target a report names).
+    pub file_crates: Vec<crate::project::CrateId>,
 }
 
 /// Analyses `files` (indexed by [`FileId`]).
@@ -277,6 +279,20 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         .collect();
     let applied = suppress::apply(found, &sups, &a);
     let mut out = Outcome::default();
+    // `crate::module::item`: the module of the global, else of the file.
+    let item_path = |c: &Candidate| -> String {
+        let local = c
+            .global
+            .filter(|(f, _)| *f == c.file)
+            .map_or(0, |(f, i)| a.global(f, i).module);
+        let module = &tree.modules[tree.canonical(tree.module_of(c.file, local)) as usize];
+        let mut path = project.crates[module.krate].name.clone();
+        for segment in module.path.iter().chain(std::iter::once(&c.item)) {
+            path.push_str("::");
+            path.push_str(segment);
+        }
+        path
+    };
     let to_diag = |c: Candidate| -> Option<Diagnostic> {
         let settings = &files[c.file.index()].settings;
         let level = settings.level(c.rule);
@@ -289,6 +305,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
             }
             _ => level.severity()?,
         };
+        let path = item_path(&c);
         let mut d = Diagnostic::new(
             c.rule,
             severity,
@@ -306,6 +323,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         d.help = Some(c.hit.help).filter(|h| !h.is_empty());
         d.notes = c.hit.notes;
         d.related = c.hit.related;
+        d.item_path = path;
         d.fix = c.fix;
         d.item = c.item;
         d.ty = c.ty;
@@ -354,6 +372,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
             }
         })
         .collect();
+    out.file_crates = tree.file_crate.clone();
     out
 }
 

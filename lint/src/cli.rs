@@ -9,10 +9,12 @@ use isolate_lint::rules::Level;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  no error-level findings
-  1  at least one error-level finding
-  2  usage or configuration error, a path that does not exist, or no .rs file found
-     (or none could be parsed) under the given paths";
+  0  no finding at or above the --fail-on level (default: no error-level finding; findings
+     a --baseline accepts and suppressed findings never count)
+  1  at least one such finding (with --with-cargo-check: or cargo check failed)
+  2  usage or configuration error, a path or manifest that does not exist, an unknown
+     package, an unreadable or invalid baseline, no .rs file found (or none could be parsed)
+     under the given paths, or output that could not be written";
 
 /// Find singletons and global mutable state that leak between requests.
 #[derive(Debug, Parser)]
@@ -23,6 +25,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only add noise"
+)]
 pub enum Command {
     /// Lint directories or files (default: the current directory).
     #[command(after_help = EXIT_CODES)]
@@ -75,6 +81,52 @@ pub enum Format {
     Json,
     /// A Graphviz digraph: entry points -> functions -> state, coloured by level.
     Dot,
+    /// SARIF 2.1.0 (GitHub code scanning: upload with github/codeql-action/upload-sarif).
+    Sarif,
+    /// GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding.
+    Github,
+    /// One line per finding: `path:line:col: level[isolate::rule] message`.
+    Short,
+    /// rustc's diagnostic JSON as cargo prints it, one line per finding (for
+    /// rust-analyzer's check.overrideCommand); the same as --message-format=json.
+    RustcJson,
+}
+
+/// cargo's `--message-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// --format human.
+    Human,
+    /// --format short.
+    Short,
+    /// --format rustc-json: rustc's diagnostic JSON, one line per finding.
+    #[value(
+        alias = "json-diagnostic-short",
+        alias = "json-diagnostic-rendered-ansi",
+        alias = "json-render-diagnostics"
+    )]
+    Json,
+}
+
+impl From<MessageFormat> for Format {
+    fn from(m: MessageFormat) -> Format {
+        match m {
+            MessageFormat::Human => Format::Human,
+            MessageFormat::Short => Format::Short,
+            MessageFormat::Json => Format::RustcJson,
+        }
+    }
+}
+
+/// Which findings fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Error-level findings.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// None: exit 0 whatever is found (2 still means the run could not lint).
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,12 +139,49 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Directories or .rs files to lint.
+    /// Directories or .rs files to lint (default: `.`, or the packages the package selection
+    /// flags name).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// cargo's spelling of the output format: `json` is rustc's diagnostic JSON (--format
+    /// rustc-json), as rust-analyzer's check.overrideCommand expects.
+    #[arg(long, value_enum, value_name = "FMT", conflicts_with = "format")]
+    pub message_format: Option<MessageFormat>,
+    /// Which findings make the exit code 1.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Report only findings this baseline file does not list, and list its entries that no
+    /// longer occur.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write today's findings to FILE as a baseline (after reporting them against --baseline,
+    /// if given).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Path to Cargo.toml: lint its package (a virtual manifest: its default members).
+    #[arg(long, value_name = "PATH", help_heading = "Package Selection")]
+    pub manifest_path: Option<PathBuf>,
+    /// Lint only the named workspace member (repeatable; `*` and `?` globs).
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Package Selection"
+    )]
+    pub packages: Vec<String>,
+    /// Lint every workspace member.
+    #[arg(long, visible_alias = "all", help_heading = "Package Selection")]
+    pub workspace: bool,
+    /// Leave these members out of --workspace (repeatable; globs).
+    #[arg(long, value_name = "SPEC", help_heading = "Package Selection")]
+    pub exclude: Vec<String>,
+    /// Also run `cargo check --message-format=json` first and forward its messages (the only
+    /// time cargo isolate runs anything); needs --message-format=json.
+    #[arg(long)]
+    pub with_cargo_check: bool,
     /// Use this config file for every file instead of the discovered isolate.toml /
     /// Cargo.toml metadata.
     #[arg(long, value_name = "FILE")]
@@ -134,6 +223,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
     if let (Command::Check(check), Some(("check", sub))) = (&mut cli.command, matches.subcommand())
     {
         check.levels = ordered_levels(sub);
+        if let Some(m) = check.message_format {
+            check.format = m.into();
+        }
     }
     Ok(cli)
 }

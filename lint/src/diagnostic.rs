@@ -181,6 +181,10 @@ pub struct Diagnostic {
     /// The item's type, normalised (`LazyLock<RwLock<HashMap<String, Options>>>`); empty when
     /// it has none.
     pub ty: String,
+    /// The item with its crate and module path (`agent_backend::engine::ACTIVE_RUNS`,
+    /// `app::state::Registry::get`): with the rule and the file, what identifies a finding
+    /// across edits (SARIF `partialFingerprints`, baselines). Never a line number.
+    pub item_path: String,
     /// The shortest chain of calls from a request entry point to the function that uses the
     /// item: the entry point first, the user last. Empty when no entry point reaches it (or the
     /// analysis found no entry point).
@@ -207,6 +211,7 @@ impl Diagnostic {
             fix: None,
             item: String::new(),
             ty: String::new(),
+            item_path: String::new(),
             execution_path: Vec::new(),
         }
     }

@@ -18,7 +18,9 @@
 //! 7. `rules` - the registry; global checks and project-wide checks;
 //! 8. `suppress` - both suppression spellings, and the rules about suppressions;
 //! 9. `analysis` - stages 5-8 over the facts in memory, then levels, into diagnostics;
-//! 10. [`report`] - renderers: human (miette) and JSON.
+//! 10. [`report`] - renderers: human (miette), JSON, SARIF, GitHub workflow commands, short
+//!     lines and rustc's diagnostic JSON; [`baseline`] - accepted findings, keyed by
+//!     `fingerprint` (rule, file, item path, a hash of the item's normalised text).
 //!
 //! ```
 //! use isolate_lint::{Workspace, WorkspaceOptions};
@@ -38,10 +40,12 @@
 
 mod analysis;
 mod appstate;
+pub mod baseline;
 mod classify;
 mod config;
 mod diagnostic;
 mod facts;
+mod fingerprint;
 mod levels;
 mod parse;
 mod paths;
@@ -57,6 +61,7 @@ pub use config::{ConfigError, ConfigFailure, ConfigReadError};
 pub use diagnostic::{
     Applicability, Diagnostic, Edit, Fix, Loc, PathStep, Related, Severity, Span,
 };
+pub use project::select::{PackageSelection, SelectError, SelectedPackage};
 pub use source::{FileId, FilePath, SourceDb};
 pub use workspace::{KeepTexts, LoadError, Workspace, WorkspaceOptions};
 

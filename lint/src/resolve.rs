@@ -128,7 +128,7 @@ impl<'a> Resolver<'a> {
             }
             for (idx, func) in f.fns.iter().enumerate() {
                 if func.module == local && func.owner.is_none() {
-                    add(func.name.as_str(), Def::Fn(file, idx));
+                    add(&func.name, Def::Fn(file, idx));
                 }
             }
             for u in f.uses.iter().filter(|u| u.module == local) {

@@ -32,6 +32,12 @@ pub struct FilePath {
     /// As shown to the user: relative to the current directory when below it, else absolute,
     /// `/`-separated. Human output and JSON's `path`.
     pub display: String,
+    /// Relative to [`FilePath::workspace_root`], `/`-separated: SARIF's `uri`, baselines and
+    /// rustc-JSON's `file_name`, the same wherever the run started.
+    pub workspace_rel: String,
+    /// The Cargo workspace root of the file's package (a lone package's own directory); for a
+    /// file in no package, the scanned root it was found under.
+    pub workspace_root: Arc<Path>,
 }
 
 /// A file's text, as the database keeps it.
@@ -205,6 +211,8 @@ mod tests {
             abs: "/p/src/lib.rs".into(),
             rel: "src/lib.rs".into(),
             display: "src/lib.rs".into(),
+            workspace_rel: "src/lib.rs".into(),
+            workspace_root: Path::new("/p").into(),
         });
         assert_eq!(db.text(id), None);
         let text = "static A: u8 = 0; // é\n".repeat(200);

@@ -15,7 +15,7 @@ use crate::analysis::{self, FileState, Settings};
 use crate::config::{Config, ConfigFailure, Configs};
 use crate::project::Project;
 use crate::project::walk::{self, Layout};
-use crate::report::{FileError, Report, Suppressed};
+use crate::report::{FileError, Origin, Report, Suppressed};
 use crate::rules::{Level, Selector};
 use crate::source::{self, FileId, FilePath, SourceDb};
 
@@ -47,7 +47,9 @@ pub enum KeepTexts {
 pub struct WorkspaceOptions {
     /// Directories or `.rs` files for [`Workspace::load`]; empty means `.`.
     pub paths: Vec<PathBuf>,
-    /// A config file used for every file instead of the discovered ones (`--config`).
+    /// A config file used for every file instead of the discovered ones (`--config`). Read by
+    /// [`Workspace::load`], which reports it when it is broken; [`Workspace::new`] always uses
+    /// the discovered ones.
     pub config: Option<PathBuf>,
     /// Lint test code too (`--include-tests`).
     pub include_tests: bool,
@@ -60,6 +62,9 @@ pub struct WorkspaceOptions {
     /// Which file texts [`Workspace::load`] keeps (texts handed in with
     /// [`Workspace::set_file_text`] are always kept).
     pub keep_texts: KeepTexts,
+    /// Report only files of the packages in these directories (cargo-style selection, see
+    /// [`crate::PackageSelection`]); `None` = every file under the PATHs.
+    pub only_packages: Option<Vec<PathBuf>>,
 }
 
 /// Why a workspace could not be loaded (the command line exits with 2).
@@ -107,6 +112,8 @@ pub struct Workspace {
     /// Problems met while walking the roots.
     walk_errors: Vec<FileError>,
     settings: HashMap<usize, Arc<Settings>>,
+    /// Workspace roots, shared by their files' [`FilePath`]s.
+    workspace_roots: HashMap<PathBuf, Arc<Path>>,
 }
 
 impl Workspace {
@@ -129,6 +136,7 @@ impl Workspace {
             by_path: HashMap::new(),
             walk_errors: Vec::new(),
             settings: HashMap::new(),
+            workspace_roots: HashMap::new(),
             opts,
         }
     }
@@ -179,6 +187,17 @@ impl Workspace {
                 path: e.rel,
                 message: e.message,
             }));
+        }
+        if let Some(dirs) = &ws.opts.only_packages {
+            let mut l = layout
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let project = &mut l.project;
+            found.retain(|f| {
+                project
+                    .package_of_file(&f.abs)
+                    .is_some_and(|p| dirs.contains(&project.packages[p].dir))
+            });
         }
         if found.is_empty() {
             let shown: Vec<_> = paths.iter().map(|r| r.display().to_string()).collect();
@@ -253,15 +272,6 @@ impl Workspace {
         });
         for (n, (f, (text, facts))) in found.into_iter().zip(parsed).enumerate() {
             let settings = ws.settings_for(f.config);
-            let id = ws.sources.add(FilePath {
-                display: source::display_path(&ws.cwd, &f.abs),
-                rel: f.rel,
-                abs: f.abs.clone(),
-            });
-            if let Some(text) = text {
-                ws.sources.set_compressed(id, text);
-            }
-            ws.by_path.insert(f.abs.clone(), id);
             let scan_root = ws
                 .roots
                 .iter()
@@ -269,6 +279,18 @@ impl Workspace {
                 .nth(f.root)
                 .cloned()
                 .unwrap_or_default();
+            let (workspace_root, workspace_rel) = ws.workspace_path(&f.abs, &scan_root);
+            let id = ws.sources.add(FilePath {
+                display: source::display_path(&ws.cwd, &f.abs),
+                rel: f.rel,
+                abs: f.abs.clone(),
+                workspace_rel,
+                workspace_root,
+            });
+            if let Some(text) = text {
+                ws.sources.set_compressed(id, text);
+            }
+            ws.by_path.insert(f.abs.clone(), id);
             ws.files.push(FileState {
                 abs: f.abs,
                 scan_root,
@@ -322,6 +344,52 @@ impl Workspace {
         out
     }
 
+    /// The workspace root of the file at `abs` and the file's path relative to it: its
+    /// package's workspace root; for a file in no package, the directory above its last
+    /// `src/` (as loose crates are grouped), else `scan_root`.
+    fn workspace_path(&mut self, abs: &Path, scan_root: &Path) -> (Arc<Path>, String) {
+        let root = match self.project.package_of_file(abs) {
+            Some(p) => self.project.packages[p].workspace_root.clone(),
+            None => abs
+                .ancestors()
+                .skip(1)
+                .find(|a| a.file_name().is_some_and(|n| n == "src"))
+                .and_then(Path::parent)
+                .unwrap_or(scan_root)
+                .to_path_buf(),
+        };
+        let rel = source::relative(&root, abs);
+        let shared = self
+            .workspace_roots
+            .entry(root)
+            .or_insert_with_key(|r| Arc::from(r.as_path()))
+            .clone();
+        (shared, rel)
+    }
+
+    /// The package and target of `krate`, as a report names them.
+    fn origin(&self, krate: crate::project::CrateId) -> Origin {
+        use crate::project::TargetKind;
+        let c = &self.project.crates[krate];
+        let package = c.package.map(|p| &self.project.packages[p]);
+        Origin {
+            package: package.map_or_else(|| c.name.clone(), |p| p.name.clone()),
+            version: package.map_or_else(|| "0.0.0".into(), |p| p.version.clone()),
+            package_dir: package.map_or_else(|| c.dir.clone(), |p| p.dir.clone()),
+            target: c.name.clone(),
+            kind: match c.kind {
+                TargetKind::Lib | TargetKind::Loose => "lib",
+                TargetKind::Bin => "bin",
+                TargetKind::Example => "example",
+                TargetKind::Test => "test",
+                TargetKind::Bench => "bench",
+                TargetKind::Build => "custom-build",
+            },
+            src_path: c.root.clone().unwrap_or_else(|| c.dir.join("src/lib.rs")),
+            edition: package.map_or_else(|| "2015".into(), |p| p.edition.clone()),
+        }
+    }
+
     fn settings_for(&mut self, config: Arc<Config>) -> Arc<Settings> {
         let key = Arc::as_ptr(&config) as usize;
         if let Some(s) = self.settings.get(&key) {
@@ -358,10 +426,13 @@ impl Workspace {
             .for_dir(&mut self.project, &dir, &root)
             .unwrap_or_default();
         let settings = self.settings_for(config);
+        let (workspace_root, workspace_rel) = self.workspace_path(&abs, &root);
         let id = self.sources.add(FilePath {
             display: source::display_path(&self.cwd, &abs),
             rel,
             abs: abs.clone(),
+            workspace_rel,
+            workspace_root,
         });
         self.sources.set_text(id, &text);
         self.by_path.insert(abs.clone(), id);
@@ -378,11 +449,10 @@ impl Workspace {
     /// Analyses every file and returns the report, sorted by file, line, column and rule.
     pub fn analyse(&mut self) -> Report {
         let started = Instant::now();
-        let outcome = analysis::run(&mut self.project, &self.files);
+        let mut outcome = analysis::run(&mut self.project, &self.files);
         let mut report = Report {
-            diagnostics: outcome.diagnostics,
-            suppressed: outcome
-                .suppressed
+            diagnostics: std::mem::take(&mut outcome.diagnostics),
+            suppressed: std::mem::take(&mut outcome.suppressed)
                 .into_iter()
                 .map(|(diagnostic, reason)| Suppressed { diagnostic, reason })
                 .collect(),
@@ -394,7 +464,24 @@ impl Workspace {
                 .filter(|f| f.reported && f.facts.is_ok())
                 .count(),
             duration: started.elapsed(),
+            baseline: None,
+            origins: Default::default(),
         };
+        let mut by_crate: HashMap<usize, Arc<Origin>> = HashMap::new();
+        let files_with_findings = report
+            .diagnostics
+            .iter()
+            .chain(report.suppressed.iter().map(|s| &s.diagnostic))
+            .map(|d| d.primary.file);
+        for file in files_with_findings {
+            if let Some(&krate) = outcome.file_crates.get(file.index()) {
+                let origin = by_crate
+                    .entry(krate)
+                    .or_insert_with(|| Arc::new(self.origin(krate)))
+                    .clone();
+                report.origins.insert(file, origin);
+            }
+        }
         for (i, f) in self.files.iter().enumerate().filter(|(_, f)| f.reported) {
             if let Err(message) = &f.facts {
                 let p = self.sources.path(FileId(i as u32));

@@ -212,6 +212,8 @@ fn json_has_exactly_the_documented_keys() {
             "version",
             "findings",
             "suppressed",
+            "baselined",
+            "baseline_absent",
             "errors",
             "entry_points",
             "summary"
@@ -228,11 +230,13 @@ fn json_has_exactly_the_documented_keys() {
             "suppressed",
             "entry_points",
             "reached",
+            "baselined",
             "duration_ms"
         ])
     );
-    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `on_execution_path` and
-    // `execution_path` came after the first release, in the same `version: 1`.
+    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `item_path`, `baselined`,
+    // `on_execution_path` and `execution_path` came after the first release, in the same
+    // `version: 1`.
     let finding_keys = [
         "rule",
         "level",
@@ -246,11 +250,13 @@ fn json_has_exactly_the_documented_keys() {
         "end_line",
         "end_column",
         "item",
+        "item_path",
         "type",
         "message",
         "help",
         "on_execution_path",
         "execution_path",
+        "baselined",
     ];
     assert_eq!(keys(&doc["findings"][0]), set(&finding_keys), "{doc}");
     let mut suppressed_keys = finding_keys.to_vec();
@@ -829,14 +835,7 @@ fn empty_and_whitespace_files_are_fine() {
 // ---------------------------------------------------------------- file selection
 
 fn scanned_items(dir: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let out = check_json(dir, extra);
-    let doc = out.json();
-    let mut items: Vec<String> = briefs(&doc, "findings")
-        .into_iter()
-        .map(|b| b.item)
-        .collect();
-    items.sort();
-    items
+    common::sorted_items(&check_json(dir, extra).json(), "findings")
 }
 
 #[test]

@@ -415,3 +415,43 @@ fn a_file_named_in_a_subdirectory_is_shown_relative_to_the_current_directory() {
         out.stdout
     );
 }
+
+#[test]
+fn an_accessor_points_at_its_global_in_another_file() {
+    let dir = temp_tree(&[
+        ("Cargo.toml", "[package]\nname = \"app\"\n"),
+        ("src/lib.rs", "mod state;\nmod bridge;\n"),
+        (
+            "src/state.rs",
+            "use std::sync::{Mutex, OnceLock};\npub struct Bridge { peers: Mutex<Vec<u64>> }\n\
+             pub static BRIDGE: OnceLock<Bridge> = OnceLock::new();\n",
+        ),
+        (
+            "src/bridge.rs",
+            "use crate::state::{Bridge, BRIDGE};\n\
+             pub fn instance() -> &'static Bridge {\n    BRIDGE.get_or_init(|| todo!())\n}\n",
+        ),
+    ]);
+    let doc = run_in(Some(dir.path()), &["check", "--format", "json"]).json();
+    let accessor = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["item"] == "instance")
+        .unwrap_or_else(|| panic!("no accessor finding: {doc}"));
+    assert_eq!(accessor["rule"], "lazy_singleton");
+    assert_eq!(accessor["path"], "src/bridge.rs");
+    let related = &accessor["related"][0];
+    assert_eq!(related["path"], "src/state.rs", "{accessor}");
+    assert_eq!(
+        (related["line"].as_u64(), related["column"].as_u64()),
+        (Some(3), Some(12))
+    );
+    assert_eq!(related["message"], "`BRIDGE` is declared here");
+    // Human output shows both places.
+    let human = run_in(Some(dir.path()), &["check"]);
+    common::assert_contains(
+        &human.stdout,
+        &["[src/bridge.rs:2:8]", "[src/state.rs:3:12]"],
+    );
+}

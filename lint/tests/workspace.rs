@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{run_in, s, temp_tree};
+use common::{assert_contains, run_in, s, temp_tree};
 use serde_json::Value;
 
 /// The two-crate workspace: levels set once at the root, a global in `crates/api`
@@ -225,20 +225,13 @@ fn a_bad_config_in_a_member_fails_the_run_from_the_root() {
     let out = run_in(Some(ws.path()), &["check"]);
     out.assert_code(2);
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("crates/core/isolate.toml"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("did you mean `static_mut`"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("--> crates/core/isolate.toml:2:1"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        &[
+            "crates/core/isolate.toml",
+            "did you mean `static_mut`",
+            "--> crates/core/isolate.toml:2:1",
+        ],
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
@@ -249,23 +242,15 @@ fn human_paths_are_relative_to_the_current_directory() {
     let root = ws.path();
     let out = run_in(Some(root), &["check", "crates/api"]);
     out.assert_code(1);
-    assert!(
-        out.stdout.contains("crates/api/src/lib.rs:3:12"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("crates/api/src/handlers/mod.rs:3:12"),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        &[
+            "crates/api/src/lib.rs:3:12",
+            "crates/api/src/handlers/mod.rs:3:12",
+        ],
     );
     let out = run_in(Some(&root.join("crates/api/src")), &["check"]);
-    assert!(out.stdout.contains("[lib.rs:3:12]"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("[handlers/mod.rs:3:12]"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, &["[lib.rs:3:12]", "[handlers/mod.rs:3:12]"]);
     // JSON keeps `file` relative to the scanned PATH and adds `path`, from the current directory.
     let out = run_in(
         Some(root),

@@ -127,7 +127,7 @@ pub fn derive_frozen(input: TokenStream) -> TokenStream {
 /// ```
 /// use std::collections::HashMap;
 /// use isolate::{EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped, RunId, Sealed};
-/// # use isolate::{ThreadId, UserId};
+/// # use isolate::{Authority, ThreadId, UserId};
 ///
 /// #[derive(Frozen)]
 /// struct AgentConfig {
@@ -150,12 +150,14 @@ pub fn derive_frozen(input: TokenStream) -> TokenStream {
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let factory = AgentEngineFactory::new(AgentConfig { model: "small".into() });
-/// # let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
-/// let scope = RequestScope::new(ctx); // normally lent by `Runtime::run`
-/// let mut engine = factory.create(&scope);
-/// engine.active_runs.insert(engine.ctx.run_id().clone(), engine.config.model.clone());
-/// engine.events.emit("run.started", "hello")?;
-/// assert!(factory.create(&scope).active_runs.is_empty()); // every instance starts fresh
+/// # let ctx = RequestContext::builder(Authority::new().vouch(UserId::new("alice")?), ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
+/// // The scope is normally lent by `Runtime::run`; `RequestScope::with` lends one too.
+/// RequestScope::with(ctx, |scope| {
+///     let mut engine = factory.create(scope);
+///     engine.active_runs.insert(engine.ctx.run_id().clone(), engine.config.model.clone());
+///     assert_eq!(engine.events.emitted(), 0); // events: `engine.events.emit(my_event)`
+///     assert!(factory.create(scope).active_runs.is_empty()); // every instance starts fresh
+/// });
 /// # Ok(())
 /// # }
 /// ```

@@ -34,8 +34,9 @@ pub mod app {
     use axum::response::{IntoResponse, Response};
     use axum::routing::post;
     use isolate::{
-        Configured, ContextError, EmitError, EventEmitter, Frozen, RequestContext, RequestScope,
-        RequestScoped, RunError, RunId, Runtime, Sealed, ThreadId, UserId,
+        AuthenticatedUser, Authority, Configured, ContextError, EmitError, EventEmitter, Frozen,
+        RequestContext, RequestScope, RequestScoped, RunError, RunId, Runtime, RuntimeConfig,
+        Sealed, ThreadId, UserId,
     };
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
@@ -53,6 +54,21 @@ pub mod app {
     #[derive(Frozen)]
     pub struct Tokens {
         users: BTreeMap<String, Configured<UserId>>,
+    }
+
+    /// What the engine reports while it works. `run_started` and `run_finished` are critical:
+    /// a consumer may lose progress notes but never these.
+    #[derive(Debug, serde::Serialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    pub enum AgentEvent {
+        RunStarted { prompt: String },
+        RunFinished { run: String },
+    }
+
+    impl isolate::Event for AgentEvent {
+        fn critical(&self) -> bool {
+            true
+        }
     }
 
     /// One run's state inside one request's engine.
@@ -87,7 +103,9 @@ pub mod app {
                 .iter()
                 .map(|tool| format!("{tool}({}; {prompt})", self.config.system_prompt))
                 .collect();
-            self.events.emit("run.started", prompt)?;
+            self.events.emit(AgentEvent::RunStarted {
+                prompt: prompt.to_owned(),
+            })?;
             self.active_runs.insert(
                 run.clone(),
                 RunState {
@@ -96,7 +114,9 @@ pub mod app {
                 },
             );
             self.run_history.push(format!("{run}: {prompt}"));
-            self.events.emit("run.finished", run.as_str())?;
+            self.events.emit(AgentEvent::RunFinished {
+                run: run.as_str().to_owned(),
+            })?;
             Ok(self.report())
         }
 
@@ -113,16 +133,23 @@ pub mod app {
                 self.active_runs.len(),
                 runs.join("; "),
                 self.run_history.join("; "),
-                self.events.len(),
+                self.events.emitted(),
             )
         }
+    }
+
+    /// The authentication layer: the only holder of the [`Authority`], so the only code that
+    /// can turn a user id into an [`AuthenticatedUser`].
+    pub struct Auth {
+        tokens: Tokens,
+        authority: Authority,
     }
 
     /// What the router shares: frozen data and the runtime, nothing per request.
     #[derive(Clone)]
     pub struct AppState {
         engines: Arc<AgentEngineFactory>,
-        tokens: Arc<Tokens>,
+        auth: Arc<Auth>,
         runtime: Runtime,
     }
 
@@ -143,10 +170,12 @@ pub mod app {
                 system_prompt: "be brief".into(),
                 tools: vec!["search".into(), "summarise".into()],
             };
+            let authority = Authority::new();
+            let runtime = Runtime::new(RuntimeConfig::default(), &authority);
             Ok(Self {
                 engines: Arc::new(AgentEngineFactory::new(config)),
-                tokens: Arc::new(tokens),
-                runtime: Runtime::default(),
+                auth: Arc::new(Auth { tokens, authority }),
+                runtime,
             })
         }
     }
@@ -177,17 +206,20 @@ pub mod app {
         }
     }
 
-    fn authenticate(tokens: &Tokens, headers: &HeaderMap) -> Result<UserId, ApiError> {
+    fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<AuthenticatedUser, ApiError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated)?;
-        tokens
+        let user = auth
+            .tokens
             .users
             .get(token)
             .map(|user| user.get().clone())
-            .ok_or(ApiError::Unauthenticated)
+            .ok_or(ApiError::Unauthenticated)?;
+        // The token checked out: the one place where an id becomes a user who can act.
+        Ok(auth.authority.vouch(user))
     }
 
     /// `POST /runs/{run}` with the prompt as body. The user comes from the token only.
@@ -198,7 +230,7 @@ pub mod app {
         headers: HeaderMap,
         prompt: String,
     ) -> Result<String, ApiError> {
-        let user = authenticate(&app.tokens, &headers)?;
+        let user = authenticate(&app.auth, &headers)?;
         let ctx = RequestContext::builder(
             user,
             ThreadId::new(format!("thread-{run}"))?,

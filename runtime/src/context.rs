@@ -1,9 +1,10 @@
 //! [`RequestContext`]: who a request acts for, immutable once built.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
+use crate::auth::AuthenticatedUser;
 use crate::error::ContextError;
 use crate::ids::{RequestId, RunId, ThreadId, UserId};
 
@@ -22,8 +23,10 @@ pub const MAX_METADATA_VALUE_LEN: usize = 4096;
 /// Longest operation name accepted by [`RequestContext::child`], in bytes.
 pub const MAX_OPERATION_LEN: usize = 128;
 
-/// Metadata keys the runtime owns; [`RequestContextBuilder::build`] rejects them, as well as any
-/// key starting with [`RESERVED_METADATA_PREFIX`].
+/// Metadata keys the runtime owns; [`RequestContextBuilder::build`] rejects them in any
+/// spelling (case, separators and compatibility forms ignored: `user.id`, `User ID` and
+/// `user:id` are all `user_id`), as well as any key whose first word is `isolate`
+/// ([`RESERVED_METADATA_PREFIX`]).
 pub const RESERVED_METADATA_KEYS: &[&str] = &[
     "user_id",
     "thread_id",
@@ -41,11 +44,13 @@ pub const RESERVED_METADATA_PREFIX: &str = "isolate.";
 /// from validated ids, so a context can never name a placeholder user.
 ///
 /// ```
-/// use isolate::{RequestContext, RunId, ThreadId, UserId};
+/// use isolate::{Authority, RequestContext, RunId, ThreadId, UserId};
 ///
 /// # fn main() -> Result<(), isolate::ContextError> {
+/// # let authority = Authority::new();
+/// let alice = authority.vouch(UserId::new("alice")?); // in the authentication layer
 /// let ctx = RequestContext::builder(
-///     UserId::new("alice")?,
+///     alice.clone(),
 ///     ThreadId::new("thread-1")?,
 ///     RunId::new("run-1")?,
 /// )
@@ -63,7 +68,7 @@ pub const RESERVED_METADATA_PREFIX: &str = "isolate.";
 ///
 /// // Reserved keys are refused: identity can't be smuggled in through metadata.
 /// let bad = RequestContext::builder(
-///     UserId::new("alice")?,
+///     alice,
 ///     ThreadId::new("thread-1")?,
 ///     RunId::new("run-1")?,
 /// )
@@ -79,10 +84,11 @@ pub struct RequestContext {
 }
 
 struct Inner {
-    user_id: UserId,
+    user: AuthenticatedUser,
     thread_id: ThreadId,
     run_id: RunId,
-    request_id: RequestId,
+    /// Made on first use: a request nobody asks the id of never pays for generating one.
+    request_id: OnceLock<RequestId>,
     parent_request_id: Option<RequestId>,
     operation: Option<String>,
     depth: u32,
@@ -91,8 +97,9 @@ struct Inner {
 }
 
 impl RequestContext {
-    /// Starts building a root context for `user`'s `run` in `thread`.
-    pub fn builder(user: UserId, thread: ThreadId, run: RunId) -> RequestContextBuilder {
+    /// Starts building a root context for `user`'s `run` in `thread`. The user must come from
+    /// authentication ([`Authority::vouch`](crate::Authority::vouch)), never from a string.
+    pub fn builder(user: AuthenticatedUser, thread: ThreadId, run: RunId) -> RequestContextBuilder {
         RequestContextBuilder {
             user,
             thread,
@@ -104,7 +111,13 @@ impl RequestContext {
 
     /// The user this request acts for.
     pub fn user_id(&self) -> &UserId {
-        &self.inner.user_id
+        self.inner.user.user_id()
+    }
+
+    /// The authenticated user this request acts for: the capability to list or cancel that
+    /// user's runs ([`Runtime::cancel`](crate::Runtime::cancel)).
+    pub fn user(&self) -> &AuthenticatedUser {
+        &self.inner.user
     }
 
     /// The thread the run belongs to.
@@ -119,7 +132,7 @@ impl RequestContext {
 
     /// This request's own id (fresh for every context, including children).
     pub fn request_id(&self) -> &RequestId {
-        &self.inner.request_id
+        self.inner.request_id.get_or_init(RequestId::generate)
     }
 
     /// The request id of the context this one was derived from with [`child`](Self::child).
@@ -176,11 +189,11 @@ impl RequestContext {
         let parent = &self.inner;
         Ok(RequestContext {
             inner: Arc::new(Inner {
-                user_id: parent.user_id.clone(),
+                user: parent.user.clone(),
                 thread_id: parent.thread_id.clone(),
                 run_id: parent.run_id.clone(),
-                request_id: RequestId::generate(),
-                parent_request_id: Some(parent.request_id.clone()),
+                request_id: OnceLock::new(),
+                parent_request_id: Some(self.request_id().clone()),
                 operation: Some(operation.to_owned()),
                 depth: parent.depth + 1,
                 created_at: SystemTime::now(),
@@ -194,10 +207,10 @@ impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let i = &self.inner;
         f.debug_struct("RequestContext")
-            .field("user_id", &i.user_id)
+            .field("user_id", i.user.user_id())
             .field("thread_id", &i.thread_id)
             .field("run_id", &i.run_id)
-            .field("request_id", &i.request_id)
+            .field("request_id", self.request_id())
             .field("parent_request_id", &i.parent_request_id)
             .field("operation", &i.operation)
             .field("depth", &i.depth)
@@ -210,7 +223,7 @@ impl std::fmt::Debug for RequestContext {
 #[derive(Debug)]
 #[must_use = "call .build() to get the context"]
 pub struct RequestContextBuilder {
-    user: UserId,
+    user: AuthenticatedUser,
     thread: ThreadId,
     run: RunId,
     request_id: Option<RequestId>,
@@ -252,10 +265,10 @@ impl RequestContextBuilder {
         }
         Ok(RequestContext {
             inner: Arc::new(Inner {
-                user_id: self.user,
+                user: self.user,
                 thread_id: self.thread,
                 run_id: self.run,
-                request_id: self.request_id.unwrap_or_else(RequestId::generate),
+                request_id: self.request_id.map_or_else(OnceLock::new, OnceLock::from),
                 parent_request_id: None,
                 operation: None,
                 depth: 0,
@@ -273,6 +286,22 @@ fn display_key(key: &str) -> String {
         .collect()
 }
 
+/// Whether `key` names a reserved key in any spelling: case, compatibility forms and separators
+/// do not matter (`User-ID`, `user.id`, `user id`, `user:id`, `ｕｓｅｒ＿ｉｄ` are all `user_id`),
+/// and any key whose first word is `isolate` is the runtime's.
+fn is_reserved_key(key: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = key.nfkc().flat_map(char::to_lowercase).collect();
+    let compact: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+    let first_word = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty());
+    first_word == Some(RESERVED_METADATA_PREFIX.trim_end_matches('.'))
+        || RESERVED_METADATA_KEYS
+            .iter()
+            .any(|reserved| reserved.replace('_', "") == compact)
+}
+
 fn validate_metadata(key: &str, value: &str) -> Result<(), ContextError> {
     let invalid = |reason| ContextError::InvalidMetadata {
         key: display_key(key),
@@ -287,13 +316,10 @@ fn validate_metadata(key: &str, value: &str) -> Result<(), ContextError> {
     if key.chars().any(char::is_control) {
         return Err(invalid("key contains a control character"));
     }
-    // Case and `-`/`_` spelling don't matter: `User-Id` is as reserved as `user_id`.
-    let lower = key.trim().to_lowercase();
-    let compact: String = lower.chars().filter(|c| !matches!(c, '-' | '_')).collect();
-    let reserved = RESERVED_METADATA_KEYS
-        .iter()
-        .any(|r| r.replace('_', "") == compact);
-    if reserved || lower.starts_with(RESERVED_METADATA_PREFIX) {
+    if crate::ids::first_invisible(key).is_some() {
+        return Err(invalid("key contains an invisible character"));
+    }
+    if is_reserved_key(key) {
         return Err(ContextError::ReservedMetadataKey {
             key: display_key(key),
         });

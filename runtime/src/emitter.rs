@@ -1,154 +1,92 @@
-//! [`EventEmitter`]: a per-request event emitter whose events always carry their request's ids.
+//! [`EventEmitter`]: a request's own emitter; every event it sends is stamped with that
+//! request's ids.
 //!
-//! This is the minimal, real version (a bounded per-request buffer, or a channel the caller
-//! reads while the request runs); delivery to clients is out of scope here. What it guarantees is the isolation
-//! property: an emitter is created from one [`RequestContext`], has no way to be re-pointed, and
-//! stamps every event with that context's user/thread/run/request ids.
+//! An emitter is made only by the runtime (or a standalone scope) for one
+//! [`RequestContext`] and cannot be re-pointed: `emit` takes no user, connection or address, so
+//! a request cannot speak for another user. Events become [`Envelope`]s with a per-run
+//! sequence number starting at 1, and go to the run's consumer (a bounded
+//! [`channel`](crate::events::channel) or an [`EventSink`]); with no consumer they are counted
+//! and dropped.
 
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use crate::context::RequestContext;
 use crate::error::EmitError;
-use crate::ids::{RequestId, RunId, ThreadId, UserId};
+use crate::events::{Envelope, Event, EventSender, EventSink};
+use crate::sync::{Mutex, lock};
 
-/// Default number of events an emitter buffers before [`EmitError::BufferFull`].
+/// Default capacity of a run's event queue (see [`RuntimeConfig::event_capacity`](crate::RuntimeConfig::event_capacity)).
 pub const DEFAULT_EVENT_CAPACITY: usize = 4096;
 
-/// Longest accepted event kind, in bytes.
-pub const MAX_EVENT_KIND_LEN: usize = 128;
-
-/// One event, stamped by the [`EventEmitter`] that produced it. Fields are read-only: an event
-/// cannot be re-addressed to another user after the fact.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    user_id: UserId,
-    thread_id: ThreadId,
-    run_id: RunId,
-    request_id: RequestId,
-    seq: u64,
-    kind: String,
-    payload: String,
-    emitted_at: SystemTime,
+enum Target {
+    /// No consumer: events are numbered and dropped.
+    Discard,
+    /// A bounded per-run queue.
+    Queue(EventSender<Envelope>),
+    /// An application sink (e.g. a hub of connections).
+    Sink(Arc<dyn EventSink>),
 }
 
-impl Event {
-    /// The user of the request that emitted this event.
-    pub fn user_id(&self) -> &UserId {
-        &self.user_id
-    }
-    /// The thread of the request that emitted this event.
-    pub fn thread_id(&self) -> &ThreadId {
-        &self.thread_id
-    }
-    /// The run of the request that emitted this event.
-    pub fn run_id(&self) -> &RunId {
-        &self.run_id
-    }
-    /// The request that emitted this event.
-    pub fn request_id(&self) -> &RequestId {
-        &self.request_id
-    }
-    /// Position of this event in its emitter's sequence, starting at 0.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-    /// Event kind, e.g. `"token"` or `"tool.started"`.
-    pub fn kind(&self) -> &str {
-        &self.kind
-    }
-    /// Event payload (opaque text, typically JSON).
-    pub fn payload(&self) -> &str {
-        &self.payload
-    }
-    /// When the event was emitted.
-    pub fn emitted_at(&self) -> SystemTime {
-        self.emitted_at
-    }
-}
-
-struct Buffer {
-    next_seq: u64,
-    events: Vec<Event>,
-}
-
-/// A per-request event emitter. Not `Clone`: it lives in its
+/// A request's event emitter. Not `Clone`: it lives in its
 /// [`RequestScope`](crate::RequestScope) and is lent out by reference.
 ///
 /// ```
-/// use isolate::{EventEmitter, RequestContext, RunId, ThreadId, UserId};
+/// use isolate::events::{Delivery, Event};
+/// use isolate::{Authority, RequestContext, RunId, Runtime, RuntimeConfig, ThreadId, UserId};
 ///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let ctx = RequestContext::builder(
-///     UserId::new("alice")?,
-///     ThreadId::new("thread-1")?,
-///     RunId::new("run-1")?,
-/// )
-/// .build()?;
-/// let emitter = EventEmitter::new(ctx.clone());
-/// emitter.emit("token", "Hello")?;
-/// emitter.emit("token", " world")?;
+/// #[derive(Debug, serde::Serialize)]
+/// struct Token(String);
+/// impl Event for Token {
+///     fn critical(&self) -> bool { false }
+/// }
 ///
-/// let events = emitter.drain();
-/// assert_eq!(events.len(), 2);
-/// assert!(events.iter().all(|e| e.user_id() == ctx.user_id()));
-/// assert_eq!(events[1].seq(), 1);
-/// assert!(emitter.is_empty());
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let authority = Authority::new();
+/// let runtime = Runtime::new(RuntimeConfig::default(), &authority);
+/// let alice = authority.vouch(UserId::new("alice")?);
+/// let ctx = RequestContext::builder(alice, ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
+///
+/// let (mut events, run) = runtime.run_streaming(ctx, async |scope| {
+///     assert_eq!(scope.emitter().emit(Token("Hello".into())), Ok(1));
+///     assert_eq!(scope.emitter().emit(Token(" world".into())), Ok(2));
+/// });
+/// run.await?;
+/// let Some(Delivery::Item(first)) = events.recv().await else { panic!() };
+/// assert_eq!((first.seq(), first.user_id().as_str()), (1, "alice"));
+/// assert_eq!(first.downcast_ref::<Token>().unwrap().0, "Hello");
 /// # Ok(())
 /// # }
 /// ```
 pub struct EventEmitter {
     context: RequestContext,
-    capacity: usize,
-    buffer: Mutex<Buffer>,
-    sink: Option<tokio::sync::mpsc::UnboundedSender<Event>>,
+    target: Target,
+    /// The last sequence number handed out; held while delivering so a run's envelopes reach
+    /// its consumer in `seq` order.
+    last_seq: Mutex<u64>,
 }
 
 impl EventEmitter {
-    /// An emitter for `context` buffering up to [`DEFAULT_EVENT_CAPACITY`] events.
-    pub fn new(context: RequestContext) -> Self {
-        Self::with_capacity(context, DEFAULT_EVENT_CAPACITY)
+    /// An emitter with no consumer.
+    pub(crate) fn discarding(context: RequestContext) -> Self {
+        Self::with_target(context, Target::Discard)
     }
 
-    /// An emitter for `context` buffering up to `capacity` events.
-    pub fn with_capacity(context: RequestContext, capacity: usize) -> Self {
+    /// An emitter feeding a bounded per-run queue.
+    pub(crate) fn queued(context: RequestContext, sender: EventSender<Envelope>) -> Self {
+        Self::with_target(context, Target::Queue(sender))
+    }
+
+    /// An emitter feeding an application sink.
+    pub(crate) fn sink(context: RequestContext, sink: Arc<dyn EventSink>) -> Self {
+        Self::with_target(context, Target::Sink(sink))
+    }
+
+    fn with_target(context: RequestContext, target: Target) -> Self {
         Self {
             context,
-            capacity,
-            buffer: Mutex::new(Buffer {
-                next_seq: 0,
-                events: Vec::new(),
-            }),
-            sink: None,
-        }
-    }
-
-    /// An emitter that streams every event to `sink` instead of buffering it (e.g. to forward
-    /// events to the client while the request runs). The receiving side decides how much to keep.
-    ///
-    /// ```
-    /// use isolate::{EmitError, EventEmitter, RequestContext, RunId, ThreadId, UserId};
-    ///
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
-    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    /// let emitter = EventEmitter::with_sink(ctx, tx);
-    /// emitter.emit("status", "started")?;
-    /// let event = rx.try_recv()?;
-    /// assert_eq!((event.kind(), event.payload(), event.user_id().as_str()), ("status", "started", "alice"));
-    /// assert!(emitter.is_empty()); // streamed, not buffered
-    /// drop(rx);
-    /// assert_eq!(emitter.emit("status", "lost"), Err(EmitError::Closed));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn with_sink(
-        context: RequestContext,
-        sink: tokio::sync::mpsc::UnboundedSender<Event>,
-    ) -> Self {
-        Self {
-            sink: Some(sink),
-            ..Self::new(context)
+            target,
+            last_seq: Mutex::new(0),
         }
     }
 
@@ -157,90 +95,57 @@ impl EventEmitter {
         &self.context
     }
 
-    /// Emits an event of `kind` with `payload`, stamped with this emitter's request ids, and
-    /// returns its sequence number.
+    /// Emits `event`, stamped with this request's ids, the next sequence number and the time,
+    /// and returns that sequence number (1 for the first event). Never waits: a consumer that
+    /// cannot keep up loses non-critical events (and is told how many) or, rather than lose a
+    /// critical one, is closed.
     ///
     /// # Errors
-    /// [`EmitError::InvalidKind`] if `kind` is empty, longer than [`MAX_EVENT_KIND_LEN`] or holds
-    /// control characters; [`EmitError::BufferFull`] if the buffer holds `capacity` events;
-    /// [`EmitError::Closed`] if this emitter streams to a sink whose receiver is gone.
-    pub fn emit(&self, kind: &str, payload: impl Into<String>) -> Result<u64, EmitError> {
-        if kind.is_empty() {
-            return Err(EmitError::InvalidKind { reason: "empty" });
-        }
-        if kind.len() > MAX_EVENT_KIND_LEN {
-            return Err(EmitError::InvalidKind {
-                reason: "longer than 128 bytes",
-            });
-        }
-        if kind.chars().any(char::is_control) {
-            return Err(EmitError::InvalidKind {
-                reason: "contains a control character",
-            });
-        }
-        let mut buf = self.lock();
-        if self.sink.is_none() && buf.events.len() >= self.capacity {
-            return Err(EmitError::BufferFull {
-                capacity: self.capacity,
-            });
-        }
-        let ctx = &self.context;
-        let event = Event {
-            user_id: ctx.user_id().clone(),
-            thread_id: ctx.thread_id().clone(),
-            run_id: ctx.run_id().clone(),
-            request_id: ctx.request_id().clone(),
-            seq: buf.next_seq,
-            kind: kind.to_owned(),
-            payload: payload.into(),
-            emitted_at: SystemTime::now(),
+    /// [`EmitError::Closed`] if the run's consumer is gone or was closed (the event was not
+    /// delivered and took no sequence number).
+    pub fn emit<E: Event>(&self, event: E) -> Result<u64, EmitError> {
+        let mut last = lock(&self.last_seq);
+        let seq = *last + 1;
+        let delivered = match &self.target {
+            Target::Discard => Ok(()),
+            Target::Queue(sender) => sender
+                .send(Envelope::stamp(&self.context, seq, Arc::new(event)))
+                .map(|_| ()),
+            Target::Sink(sink) => {
+                sink.deliver(Envelope::stamp(&self.context, seq, Arc::new(event)))
+            }
         };
-        let seq = event.seq;
-        match &self.sink {
-            // Sent under the lock so the receiver sees events in `seq` order.
-            Some(sink) => sink.send(event).map_err(|_| EmitError::Closed)?,
-            None => buf.events.push(event),
-        }
-        buf.next_seq += 1;
+        delivered.map_err(EmitError::Closed)?;
+        *last = seq;
         Ok(seq)
     }
 
-    /// A copy of the buffered events, oldest first.
-    pub fn events(&self) -> Vec<Event> {
-        self.lock().events.clone()
+    /// How many events this emitter has emitted (the last sequence number).
+    pub fn emitted(&self) -> u64 {
+        *lock(&self.last_seq)
     }
+}
 
-    /// Removes and returns the buffered events, oldest first (frees buffer capacity).
-    pub fn drain(&self) -> Vec<Event> {
-        std::mem::take(&mut self.lock().events)
-    }
-
-    /// Number of buffered events.
-    pub fn len(&self) -> usize {
-        self.lock().events.len()
-    }
-
-    /// True when no events are buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
-        // The buffer is always left consistent (a push is the only mutation), so a poisoned lock
-        // (a panic elsewhere while holding it) is safe to keep using.
-        self.buffer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl Drop for EventEmitter {
+    fn drop(&mut self) {
+        if let Target::Sink(sink) = &self.target {
+            sink.run_ended(&self.context);
+        }
     }
 }
 
 impl std::fmt::Debug for EventEmitter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let target = match &self.target {
+            Target::Discard => "none",
+            Target::Queue(_) => "queue",
+            Target::Sink(_) => "sink",
+        };
         f.debug_struct("EventEmitter")
             .field("request_id", self.context.request_id())
             .field("user_id", self.context.user_id())
-            .field("capacity", &self.capacity)
-            .field("buffered", &self.len())
+            .field("consumer", &target)
+            .field("emitted", &self.emitted())
             .finish()
     }
 }

@@ -31,6 +31,16 @@ pub enum ContextError {
         /// Which id.
         kind: IdKind,
     },
+    /// The id contains a character that renders as nothing or as something else: a format or
+    /// bidi control (zero-width space, right-to-left override, ...), a line separator, a
+    /// private-use or unassigned code point.
+    #[error("{kind} contains the invisible character U+{:04X}", u32::from(*character))]
+    InvisibleCharacter {
+        /// Which id.
+        kind: IdKind,
+        /// The offending character.
+        character: char,
+    },
     /// The id is a placeholder such as `none`, `default`, `test_1` rather than a real identifier.
     #[error("{kind} `{value}` is a placeholder, not a real identifier")]
     PlaceholderId {
@@ -82,6 +92,11 @@ pub enum LimitKind {
         /// The configured limit.
         limit: usize,
     },
+    /// The user's wait queue is full: that many runs already wait for one of its slots.
+    Queue {
+        /// The configured bound ([`RuntimeConfig::max_queued_per_user`](crate::RuntimeConfig::max_queued_per_user)).
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for LimitKind {
@@ -89,6 +104,7 @@ impl std::fmt::Display for LimitKind {
         match self {
             LimitKind::PerUser { limit } => write!(f, "per-user limit of {limit} concurrent runs"),
             LimitKind::Global { limit } => write!(f, "global limit of {limit} concurrent runs"),
+            LimitKind::Queue { limit } => write!(f, "per-user queue of {limit} waiting runs"),
         }
     }
 }
@@ -120,6 +136,10 @@ pub enum RunError {
         /// The panic payload if it was a string, otherwise a generic note.
         message: String,
     },
+    /// The request's user was not vouched for by this runtime's [`Authority`](crate::Authority):
+    /// its identity was made up elsewhere, so the runtime does not act for it.
+    #[error("the request's user was not authenticated by this runtime's authority")]
+    NotAuthenticated,
     /// A run with the same id is already active for this user (the key is always (user, run)).
     #[error("run `{run_id}` is already active for this user")]
     AlreadyRunning {
@@ -129,24 +149,13 @@ pub enum RunError {
 }
 
 /// Why an event could not be emitted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmitError {
-    /// The per-request event buffer is full; drain it or raise the capacity.
-    #[error("event buffer full ({capacity} events)")]
-    BufferFull {
-        /// The buffer's capacity.
-        capacity: usize,
-    },
-    /// The emitter streams to a channel whose receiver has been dropped (e.g. the client left).
-    #[error("event receiver is gone")]
-    Closed,
-    /// The event kind is empty, too long or contains control characters.
-    #[error("invalid event kind: {reason}")]
-    InvalidKind {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    /// The run's consumer no longer takes events: it went away, or it was closed rather than
+    /// silently lose a critical event. The event was not delivered.
+    #[error("event not delivered: {0}")]
+    Closed(crate::events::CloseReason),
 }
 
 /// Why a [`RuntimeConfig`](crate::RuntimeConfig) is unusable.

@@ -3,14 +3,19 @@
 //! Every id is checked when it is made, so code that holds one never has to wonder whether it
 //! is a real identifier. The rules (shared by all four kinds):
 //!
-//! - surrounding whitespace is trimmed; the rest must be non-empty;
-//! - at most [`MAX_ID_LEN`] bytes;
-//! - no control characters;
-//! - no placeholder values (`none`, `null`, `test`, `default`, `anonymous`, ...), compared
-//!   case-insensitively. Short ids (fewer than [`SHORT_ID_LEN`] bytes) whose first word is a
-//!   placeholder (`test_1`, `mock-user`, `temp2`) are rejected too, and so is any id made only of
-//!   placeholder words, generic words (`user`, `id`, ...) and digits (`default_user`,
-//!   `test-user-0001`).
+//! - surrounding whitespace is trimmed, and the id is normalised to Unicode NFC, so `josé`
+//!   typed as one code point or as `e` + combining accent is one and the same id;
+//! - the rest must be non-empty and at most [`MAX_ID_LEN`] bytes;
+//! - no control characters, and no invisible format or bidi control characters (zero-width
+//!   space, right-to-left override, BOM, ...: general category `Cf`, except a zero-width joiner
+//!   between two emoji), line/paragraph separators, private-use or unassigned code points;
+//! - no placeholder values (`none`, `null`, `test`, `default`, `anonymous`, ...), compared on a
+//!   folded form that sees through case, compatibility forms (`ｎｕｌｌ`, `𝐧𝐮𝐥𝐥`), accents
+//!   (`nöne`) and the commonest Cyrillic and Greek lookalikes of Latin letters. Short ids (fewer
+//!   than [`SHORT_ID_LEN`] bytes) whose first word is a placeholder (`test_1`, `mock-user`,
+//!   `temp2`) are rejected too, and so is any id made only of placeholder words, generic words
+//!   (`user`, `id`, ...) and digits (`default_user`, `test-user-0001`), or of punctuation alone
+//!   (`---`). Letters, digits and symbols such as emoji identify: `🦀` is a fine id.
 //!
 //! Placeholders are rejected because they are how isolation bugs are born: a request that falls
 //! back to `"default"` or `"anonymous"` shares every per-user structure with every other such
@@ -19,6 +24,11 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{
+    GeneralCategory, GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory,
+};
 
 use crate::error::ContextError;
 
@@ -95,9 +105,15 @@ impl fmt::Display for IdKind {
     }
 }
 
-/// Validates `raw` as an id of `kind` and returns the trimmed value.
+/// Validates `raw` as an id of `kind` and returns the trimmed, NFC-normalised value.
 fn validate(kind: IdKind, raw: &str) -> Result<Arc<str>, ContextError> {
-    let value = raw.trim();
+    let trimmed = raw.trim();
+    // ASCII is already NFC: the common case allocates nothing extra.
+    let value: Cow<'_, str> = if trimmed.is_ascii() {
+        Cow::Borrowed(trimmed)
+    } else {
+        Cow::Owned(trimmed.nfc().collect())
+    };
     if value.is_empty() {
         return Err(ContextError::EmptyId { kind });
     }
@@ -111,13 +127,134 @@ fn validate(kind: IdKind, raw: &str) -> Result<Arc<str>, ContextError> {
     if value.chars().any(char::is_control) {
         return Err(ContextError::ControlCharacter { kind });
     }
-    if is_placeholder(value) {
+    if let Some(character) = first_invisible(&value) {
+        return Err(ContextError::InvisibleCharacter { kind, character });
+    }
+    if is_placeholder(&value) {
         return Err(ContextError::PlaceholderId {
             kind,
-            value: value.to_owned(),
+            value: value.into_owned(),
         });
     }
     Ok(Arc::from(value))
+}
+
+/// The first character of `value` that renders as nothing or as something else: format and
+/// bidi controls (`Cf`), line/paragraph separators, private-use and unassigned code points. A
+/// zero-width joiner between two emoji (as in `👩‍💻`) is allowed.
+pub(crate) fn first_invisible(value: &str) -> Option<char> {
+    if value.is_ascii() {
+        return None;
+    }
+    let chars: Vec<char> = value.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let invisible = match c.general_category() {
+            GeneralCategory::Format => !(c == '\u{200D}' && joins_emoji(&chars, i)),
+            GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+            | GeneralCategory::Surrogate => true,
+            _ => false,
+        };
+        invisible.then_some(c)
+    })
+}
+
+/// Whether the joiner at `i` sits between two emoji (a variation selector may follow the first).
+fn joins_emoji(chars: &[char], i: usize) -> bool {
+    let is_emoji = |c: &char| !c.is_ascii() && c.is_emoji_char();
+    let before = chars[..i]
+        .iter()
+        .rev()
+        .find(|c| **c != '\u{FE0F}')
+        .is_some_and(is_emoji);
+    let after = chars.get(i + 1).is_some_and(is_emoji);
+    before && after
+}
+
+/// The form placeholders are compared in: compatibility-decomposed (`ｎｕｌｌ` -> `null`),
+/// without combining marks (`nöne` -> `none`), lowercase, with common Cyrillic and Greek
+/// lookalikes of Latin letters mapped to them (`nоne` with a Cyrillic `о` -> `none`).
+fn fold(value: &str) -> Cow<'_, str> {
+    if value
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        return Cow::Borrowed(value);
+    }
+    if value.is_ascii() {
+        return Cow::Owned(value.to_ascii_lowercase());
+    }
+    Cow::Owned(
+        value
+            .nfkd()
+            .filter(|c| c.general_category_group() != GeneralCategoryGroup::Mark)
+            .map(latin_capital_lookalike)
+            .flat_map(char::to_lowercase)
+            .map(latin_lookalike)
+            .collect(),
+    )
+}
+
+/// The Latin capital a Cyrillic or Greek capital looks like (before lowercasing, which would
+/// turn Greek `Ν` into `ν`, a lookalike of `v`).
+fn latin_capital_lookalike(c: char) -> char {
+    match c {
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' | 'Ӏ' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'У' | 'Υ' => 'Y',
+        'Ζ' => 'Z',
+        other => other,
+    }
+}
+
+/// The Latin letter a Cyrillic or Greek lowercase letter is commonly mistaken for.
+fn latin_lookalike(c: char) -> char {
+    match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' | 'ӏ' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'м' => 'm',
+        'п' | 'η' => 'n',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' => 'u',
+        'ν' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        other => other,
+    }
+}
+
+/// Letters, digits and non-ASCII symbols (emoji, ...) say which user an id names; ASCII
+/// punctuation and symbols do not.
+fn identifies(c: char) -> bool {
+    c.is_alphanumeric()
+        || (!c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Symbol)
 }
 
 /// The word with trailing ASCII digits removed (`test1` -> `test`); `None` if it was all digits.
@@ -132,26 +269,18 @@ fn is_placeholder_word(word: &str) -> bool {
 
 /// True when `value` (already trimmed, non-empty) is a placeholder by the rules in the module docs.
 fn is_placeholder(value: &str) -> bool {
-    // Ids are checked on every request: avoid allocating for the common lowercase ASCII case.
-    let lower: Cow<'_, str> = if value
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
-        Cow::Borrowed(value)
-    } else {
-        Cow::Owned(value.to_lowercase())
-    };
-    if is_placeholder_word(&lower) {
+    let folded = fold(value);
+    if is_placeholder_word(&folded) {
         return true;
     }
-    let mut words = lower
-        .split(|c: char| !c.is_alphanumeric() && c != '/')
+    let mut words = folded
+        .split(|c: char| !identifies(c) && c != '/')
         .filter(|w| !w.is_empty());
     let Some(first) = words.next() else {
-        // Only separators, e.g. "---": nothing identifies anyone.
+        // Only punctuation, e.g. "---": nothing identifies anyone.
         return true;
     };
-    if lower.len() < SHORT_ID_LEN && stem(first).is_some_and(is_placeholder_word) {
+    if folded.len() < SHORT_ID_LEN && stem(first).is_some_and(is_placeholder_word) {
         return true;
     }
     let mut saw_placeholder = false;
@@ -177,7 +306,8 @@ macro_rules! define_id {
             ///
             /// # Errors
             /// [`ContextError::EmptyId`], [`ContextError::IdTooLong`],
-            /// [`ContextError::ControlCharacter`] or [`ContextError::PlaceholderId`].
+            /// [`ContextError::ControlCharacter`], [`ContextError::InvisibleCharacter`] or
+            /// [`ContextError::PlaceholderId`].
             pub fn new(value: impl Into<String>) -> Result<Self, ContextError> {
                 validate($kind, &value.into()).map(Self)
             }
@@ -293,12 +423,11 @@ define_id!(
 impl RequestId {
     /// A new random request id (`req-` followed by a UUID v4), unique across processes.
     pub fn generate() -> Self {
-        let mut buf = uuid::Uuid::encode_buffer();
-        let uuid = uuid::Uuid::new_v4().simple().encode_lower(&mut buf);
-        let mut id = String::with_capacity(4 + uuid.len());
-        id.push_str("req-");
-        id.push_str(uuid);
-        Self(Arc::from(id))
+        let mut id = [0_u8; 4 + uuid::fmt::Simple::LENGTH];
+        id[..4].copy_from_slice(b"req-");
+        uuid::Uuid::new_v4().simple().encode_lower(&mut id[4..]);
+        // Only ASCII was written; one allocation, for the `Arc<str>` itself.
+        Self(Arc::from(std::str::from_utf8(&id).unwrap_or("req-")))
     }
 }
 

@@ -1,9 +1,5 @@
-//! [`Metrics`]: counts of what happened to requests, globally and per user.
-
-use std::collections::HashMap;
-
-use crate::ids::UserId;
-use crate::sync::{Mutex, lock};
+//! Counts of what happened to requests, globally and per user: [`MetricsSnapshot`], kept per
+//! user and per shard by the [`admission`](crate::admission) core.
 
 /// How one request ended, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,9 +25,9 @@ pub enum Outcome {
 /// `failed` down (the remainder failed for other reasons, such as a duplicate run id).
 ///
 /// ```
-/// use isolate::{MetricsSnapshot, Runtime};
+/// use isolate::{Authority, MetricsSnapshot, Runtime, RuntimeConfig};
 ///
-/// let m: MetricsSnapshot = Runtime::default().metrics();
+/// let m: MetricsSnapshot = Runtime::new(RuntimeConfig::default(), &Authority::new()).metrics();
 /// assert_eq!(m, MetricsSnapshot::default());
 /// assert_eq!(m.created, m.completed + m.failed + m.in_flight);
 /// ```
@@ -57,15 +53,25 @@ pub struct MetricsSnapshot {
     pub panicked: u64,
     /// Highest number of requests executing at once.
     pub peak_concurrency: u64,
+    /// Requests that had to wait for a slot.
+    pub queued: u64,
+    /// Times waiting requests were polled while waiting. Every released slot wakes exactly one
+    /// waiter, so this stays about twice `queued` (a first poll, then the one that finds the
+    /// slot), however many are waiting.
+    pub wait_polls: u64,
+    /// Panics of the request's code that did not decide the outcome and were contained: in a
+    /// cleanup, or in a drop after the request had already completed, timed out or been
+    /// cancelled.
+    pub contained_panics: u64,
 }
 
 impl MetricsSnapshot {
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.active += 1;
         self.peak_concurrency = self.peak_concurrency.max(self.active);
     }
 
-    fn finish(&mut self, outcome: Outcome, was_active: bool) {
+    pub(crate) fn finish(&mut self, outcome: Outcome, was_active: bool) {
         if was_active {
             self.active = self.active.saturating_sub(1);
         }
@@ -83,125 +89,5 @@ impl MetricsSnapshot {
                 }
             }
         }
-    }
-}
-
-#[derive(Debug)]
-struct UserEntry {
-    counters: MetricsSnapshot,
-    last_used: u64,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    global: MetricsSnapshot,
-    users: HashMap<UserId, UserEntry>,
-    clock: u64,
-}
-
-/// Global and per-user request counters.
-///
-/// Per-user counters are kept for at most `max_users` users: when a new user would exceed that,
-/// the least recently used users with nothing in flight are forgotten (a quarter of the capacity
-/// at a time, so the cost is amortised). Global counters are never reset.
-///
-/// ```
-/// use isolate::metrics::{Metrics, Outcome};
-/// use isolate::UserId;
-///
-/// let metrics = Metrics::new(100);
-/// let alice = UserId::new("alice").unwrap();
-/// metrics.created(&alice);
-/// metrics.started(&alice);
-/// metrics.finished(&alice, Outcome::Completed, true);
-/// let alice_counts = metrics.user(&alice).unwrap();
-/// assert_eq!((alice_counts.created, alice_counts.completed, alice_counts.active), (1, 1, 0));
-/// assert_eq!(metrics.global().peak_concurrency, 1);
-/// ```
-#[derive(Debug)]
-pub struct Metrics {
-    max_users: usize,
-    state: Mutex<State>,
-}
-
-impl Metrics {
-    /// Counters tracking at most `max_users` users individually (at least 1).
-    pub fn new(max_users: usize) -> Self {
-        Self {
-            max_users: max_users.max(1),
-            state: Mutex::new(State::default()),
-        }
-    }
-
-    /// Records a new request for `user`.
-    pub fn created(&self, user: &UserId) {
-        let mut state = lock(&self.state);
-        state.global.created += 1;
-        state.global.in_flight += 1;
-        if !state.users.contains_key(user) && state.users.len() >= self.max_users {
-            evict_idle(&mut state, self.max_users);
-        }
-        state.clock += 1;
-        let now = state.clock;
-        let entry = state.users.entry(user.clone()).or_insert(UserEntry {
-            counters: MetricsSnapshot::default(),
-            last_used: now,
-        });
-        entry.last_used = now;
-        entry.counters.created += 1;
-        entry.counters.in_flight += 1;
-    }
-
-    /// Records that a request of `user` started executing.
-    pub fn started(&self, user: &UserId) {
-        let mut state = lock(&self.state);
-        state.global.start();
-        if let Some(entry) = state.users.get_mut(user) {
-            entry.counters.start();
-        }
-    }
-
-    /// Records how a request of `user` ended; `was_active` if it had [`started`](Self::started).
-    pub fn finished(&self, user: &UserId, outcome: Outcome, was_active: bool) {
-        let mut state = lock(&self.state);
-        state.global.finish(outcome, was_active);
-        if let Some(entry) = state.users.get_mut(user) {
-            entry.counters.finish(outcome, was_active);
-        }
-    }
-
-    /// Global counters.
-    pub fn global(&self) -> MetricsSnapshot {
-        lock(&self.state).global
-    }
-
-    /// `user`'s counters, if that user is tracked.
-    pub fn user(&self, user: &UserId) -> Option<MetricsSnapshot> {
-        lock(&self.state).users.get(user).map(|e| e.counters)
-    }
-
-    /// Number of users with per-user counters.
-    pub fn tracked_users(&self) -> usize {
-        lock(&self.state).users.len()
-    }
-}
-
-/// Forgets the least recently used idle users until at most 3/4 of `max_users` remain (or no
-/// idle user is left).
-fn evict_idle(state: &mut State, max_users: usize) {
-    let target = max_users - max_users / 4;
-    let excess = state.users.len().saturating_sub(target).max(1);
-    let mut idle: Vec<(u64, UserId)> = state
-        .users
-        .iter()
-        .filter(|(_, e)| e.counters.in_flight == 0)
-        .map(|(k, e)| (e.last_used, k.clone()))
-        .collect();
-    if idle.len() > excess {
-        idle.select_nth_unstable_by_key(excess, |(t, _)| *t);
-        idle.truncate(excess);
-    }
-    for (_, user) in idle {
-        state.users.remove(&user);
     }
 }

@@ -1,7 +1,8 @@
 //! [`RequestScope`]: everything one request owns, lent out as `&RequestScope`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst, fence};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use tokio_util::sync::CancellationToken;
 
@@ -10,57 +11,142 @@ use crate::emitter::EventEmitter;
 
 type Cleanup = Box<dyn FnOnce() + Send + 'static>;
 
+/// A run's cancellation, shared by its scope and its registry entry. The [`CancellationToken`]
+/// is made only when someone asks for it (the request's code, or the runtime once the request
+/// has to wait): a request that completes at once never pays for one.
+#[derive(Debug, Default)]
+pub(crate) struct Cancellation {
+    requested: AtomicBool,
+    token: OnceLock<CancellationToken>,
+}
+
+impl Cancellation {
+    /// Cancels the run (its token, if made, now; otherwise as soon as it is made).
+    pub(crate) fn cancel(&self) {
+        self.requested.store(true, SeqCst);
+        // Pairs with the fence in `token`: either this sees the token, or `token` sees the flag.
+        fence(SeqCst);
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+    }
+
+    /// Whether the run was cancelled, by the runtime or through its token.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.requested.load(SeqCst)
+            || self
+                .token
+                .get()
+                .is_some_and(CancellationToken::is_cancelled)
+    }
+
+    /// The token, made on first use.
+    pub(crate) fn token(&self) -> &CancellationToken {
+        let token = self.token.get_or_init(CancellationToken::new);
+        fence(SeqCst);
+        if self.requested.load(SeqCst) {
+            token.cancel();
+        }
+        token
+    }
+}
+
 /// One request's scope: its [`RequestContext`], its own [`EventEmitter`], its cancellation token
 /// and its cleanup callbacks.
 ///
-/// The [`Runtime`](crate::Runtime) creates one per request, owns it for the duration of the
-/// request and lends it out as `&RequestScope`. Per-request values made by factories borrow the
-/// scope (`Product<'r>`), so the compiler keeps them out of statics and `tokio::spawn`.
+/// Nobody outside this crate ever owns a scope: the [`Runtime`](crate::Runtime) creates one per
+/// request inside [`run`](crate::Runtime::run) and lends it out as `&RequestScope` for the
+/// request's duration. Per-request values made by factories borrow the scope (`Product<'r>`), so
+/// the compiler keeps them out of statics, globals and `tokio::spawn`: there is no owned scope
+/// to `Box::leak` into a `&'static RequestScope`.
 ///
-/// Outside the runtime (CLIs, tests, batch jobs) a scope can be made with
-/// [`RequestScope::new`]; it behaves the same: cleanups run exactly once, in reverse order of
-/// registration, when the scope is dropped.
+/// Outside the runtime (CLIs, tests, batch jobs) [`RequestScope::with`] and
+/// [`RequestScope::with_async`] lend a scope the same way: to a closure, for its duration. It
+/// behaves like the runtime's: cleanups run exactly once, in reverse order of registration, when
+/// the closure returns (or panics). Its emitter has no consumer.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use isolate::{RequestContext, RequestScope, RunId, ThreadId, UserId};
+/// use isolate::{Authority, RequestContext, RequestScope, RunId, ThreadId, UserId};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let authority = Authority::new();
 /// let ctx = RequestContext::builder(
-///     UserId::new("alice")?,
+///     authority.vouch(UserId::new("alice")?),
 ///     ThreadId::new("thread-1")?,
 ///     RunId::new("run-1")?,
 /// )
 /// .build()?;
 /// let log = Arc::new(Mutex::new(Vec::new()));
-/// {
-///     let scope = RequestScope::new(ctx);
+/// let user = RequestScope::with(ctx, |scope| {
 ///     let l = Arc::clone(&log);
 ///     scope.on_cleanup(move || l.lock().unwrap().push("first registered"));
 ///     let l = Arc::clone(&log);
 ///     scope.on_cleanup(move || l.lock().unwrap().push("second registered"));
-///     scope.emitter().emit("status", "working")?;
 ///     assert!(!scope.cancellation().is_cancelled());
-/// } // scope dropped: cleanups run here, last registered first
+///     scope.context().user_id().clone()
+/// }); // the scope ends here: cleanups run, last registered first
+/// assert_eq!(user.as_str(), "alice");
 /// assert_eq!(*log.lock().unwrap(), ["second registered", "first registered"]);
 /// # Ok(())
 /// # }
 /// ```
+///
+/// The scope cannot be kept: the closure's result cannot borrow it.
+///
+/// ```compile_fail
+/// # use isolate::{RequestContext, RequestScope};
+/// fn keep(ctx: RequestContext) -> &'static RequestScope {
+///     RequestScope::with(ctx, |scope| scope)
+/// }
+/// ```
 pub struct RequestScope {
     context: RequestContext,
     emitter: EventEmitter,
-    cancellation: CancellationToken,
+    cancellation: Arc<Cancellation>,
     cleanups: Mutex<Vec<Cleanup>>,
 }
 
 impl RequestScope {
-    /// A standalone scope for `context` with a fresh cancellation token and a buffering emitter.
-    /// Cleanups run when it is dropped.
-    pub fn new(context: RequestContext) -> Self {
+    /// Lends a standalone scope for `context` to `f` and ends it when `f` returns: cleanups run
+    /// then (also if `f` panics). For CLIs, tests and batch jobs; requests use
+    /// [`Runtime::run`](crate::Runtime::run).
+    pub fn with<R>(context: RequestContext, f: impl FnOnce(&RequestScope) -> R) -> R {
+        let scope = Self::standalone(context);
+        f(&scope)
+    }
+
+    /// The async form of [`with`](Self::with): `f` borrows the scope for as long as its future
+    /// runs, and the scope ends when that future completes (or is dropped).
+    ///
+    /// ```
+    /// # use isolate::{Authority, RequestContext, RequestScope, RunId, ThreadId, UserId};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let authority = Authority::new();
+    /// # let ctx = RequestContext::builder(authority.vouch(UserId::new("alice")?), ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
+    /// let run = RequestScope::with_async(ctx, async |scope| {
+    ///     tokio::task::yield_now().await;
+    ///     scope.context().run_id().clone()
+    /// })
+    /// .await;
+    /// assert_eq!(run.as_str(), "r-1");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn with_async<R>(
+        context: RequestContext,
+        f: impl AsyncFnOnce(&RequestScope) -> R,
+    ) -> R {
+        let scope = Self::standalone(context);
+        f(&scope).await
+    }
+
+    fn standalone(context: RequestContext) -> Self {
         Self::with_parts(
-            EventEmitter::new(context.clone()),
+            EventEmitter::discarding(context.clone()),
             context,
-            CancellationToken::new(),
+            Arc::default(),
         )
     }
 
@@ -68,7 +154,7 @@ impl RequestScope {
     pub(crate) fn with_parts(
         emitter: EventEmitter,
         context: RequestContext,
-        cancellation: CancellationToken,
+        cancellation: Arc<Cancellation>,
     ) -> Self {
         debug_assert_eq!(emitter.context().request_id(), context.request_id());
         Self {
@@ -77,18 +163,6 @@ impl RequestScope {
             cancellation,
             cleanups: Mutex::new(Vec::new()),
         }
-    }
-
-    /// A standalone scope using `emitter` (e.g. one made with [`EventEmitter::with_sink`]).
-    /// Returns `None` if `emitter` belongs to a different request than `context`: a scope's
-    /// emitter can never speak for another request or user.
-    pub fn try_with_emitter(context: RequestContext, emitter: EventEmitter) -> Option<Self> {
-        if emitter.context().request_id() != context.request_id()
-            || emitter.context().user_id() != context.user_id()
-        {
-            return None;
-        }
-        Some(Self::with_parts(emitter, context, CancellationToken::new()))
     }
 
     /// The request's context.
@@ -105,7 +179,7 @@ impl RequestScope {
     /// the runtime shuts down. Long-running work should observe it (`cancelled().await` or
     /// `is_cancelled()`).
     pub fn cancellation(&self) -> &CancellationToken {
-        &self.cancellation
+        self.cancellation.token()
     }
 
     /// Registers `f` to run once when the request ends, on every exit path (success, error,

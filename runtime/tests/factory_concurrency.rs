@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use isolate::{
-    EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped, RunId, Runtime, Sealed,
-    ThreadId, UserId,
+    EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped, RunId, Sealed, ThreadId,
 };
 use tokio::sync::Barrier;
+
+mod support;
 
 #[derive(Frozen)]
 struct AgentConfig {
@@ -60,7 +61,7 @@ async fn run_users(users: usize) {
         },
         Arc::clone(&tools),
     ));
-    let runtime = Runtime::default();
+    let runtime = support::default_runtime();
     // Every engine is alive at the same time: nobody leaves before all have written.
     let barrier = Arc::new(Barrier::new(users));
 
@@ -76,50 +77,42 @@ async fn run_users(users: usize) {
                 let user = format!("user-{i:02}");
                 let secret = format!("secret-{i:02}-{:x}", i * 7919 + users);
                 let ctx = RequestContext::builder(
-                    UserId::new(&user).expect("user"),
+                    support::user(&user),
                     ThreadId::new(format!("thread-{i}")).expect("thread"),
                     RunId::new(format!("run-{i}")).expect("run"),
                 )
                 .build()
                 .expect("context");
-                runtime
-                    .run(ctx, async |scope: &RequestScope| {
-                        let mut engine = factory.create(scope);
-                        engine.start_run(&secret);
-                        engine
-                            .events
-                            .emit("run.started", secret.clone())
-                            .expect("emit");
-                        // Taken while every engine is alive, so equal addresses would mean one
-                        // engine shared by two users.
-                        let engine_addr = std::ptr::from_ref(&engine.active_runs) as usize;
-                        barrier.wait().await;
-                        tokio::task::yield_now().await;
-                        let mut state: Vec<String> = engine.active_runs.values().cloned().collect();
-                        state.extend(engine.run_history.iter().cloned());
-                        state.extend(
-                            scope
-                                .emitter()
-                                .events()
-                                .iter()
-                                .map(|e| e.payload().to_owned()),
-                        );
-                        Outcome {
-                            user: user.clone(),
-                            secret: secret.clone(),
-                            engine_addr,
-                            shares_tools: Arc::ptr_eq(&engine.tools, &tools),
-                            state,
-                            event_users: scope
-                                .emitter()
-                                .events()
-                                .iter()
-                                .map(|e| e.user_id().as_str().to_owned())
-                                .collect(),
-                        }
-                    })
-                    .await
-                    .expect("request runs")
+                let (mut events, run) = runtime.run_streaming(ctx, async |scope: &RequestScope| {
+                    let mut engine = factory.create(scope);
+                    engine.start_run(&secret);
+                    engine
+                        .events
+                        .emit(support::milestone(secret.clone()))
+                        .expect("emit");
+                    // Taken while every engine is alive, so equal addresses would mean one
+                    // engine shared by two users.
+                    let engine_addr = std::ptr::from_ref(&engine.active_runs) as usize;
+                    barrier.wait().await;
+                    tokio::task::yield_now().await;
+                    let mut state: Vec<String> = engine.active_runs.values().cloned().collect();
+                    state.extend(engine.run_history.iter().cloned());
+                    (engine_addr, Arc::ptr_eq(&engine.tools, &tools), state)
+                });
+                let (result, (envelopes, _)) = tokio::join!(run, support::collect(&mut events));
+                let (engine_addr, shares_tools, mut state) = result.expect("request runs");
+                state.extend(envelopes.iter().map(|e| support::text(e).to_owned()));
+                Outcome {
+                    user: user.clone(),
+                    secret: secret.clone(),
+                    engine_addr,
+                    shares_tools,
+                    state,
+                    event_users: envelopes
+                        .iter()
+                        .map(|e| e.user_id().as_str().to_owned())
+                        .collect(),
+                }
             })
         })
         .collect();

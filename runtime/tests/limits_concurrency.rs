@@ -2,29 +2,20 @@
 //! All timing uses tokio's paused clock, so these tests take no real time.
 #![cfg(not(loom))]
 
+mod support;
+
 use std::time::Duration;
 
-use isolate::{
-    LimitKind, OverflowPolicy, RequestContext, RunError, RunId, Runtime, RuntimeConfig, ThreadId,
-    UserId,
-};
+use isolate::{LimitKind, OverflowPolicy, RunError, Runtime, RuntimeConfig};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep};
 
 const WORK: Duration = Duration::from_millis(400);
 
-fn ctx(user: &str, run: &str) -> RequestContext {
-    RequestContext::builder(
-        UserId::new(user).unwrap(),
-        ThreadId::new("thread-1").unwrap(),
-        RunId::new(run).unwrap(),
-    )
-    .build()
-    .unwrap()
-}
+use support::ctx;
 
 fn runtime(policy: OverflowPolicy) -> Runtime {
-    Runtime::new(RuntimeConfig::builder().overflow(policy).build().unwrap())
+    support::runtime(RuntimeConfig::builder().overflow(policy).build().unwrap())
 }
 
 /// Spawns `runs` runs of `user`, each doing `work` of simulated work; returns each run's
@@ -85,7 +76,7 @@ async fn sixth_run_waits_while_other_users_proceed() {
     // Let all six register and five of them start.
     tokio::task::yield_now().await;
     sleep(Duration::from_millis(1)).await;
-    let alice = UserId::new("alice").unwrap();
+    let alice = support::user("alice");
     let runs = rt.active_runs(&alice);
     assert_eq!(runs.len(), 6);
     assert_eq!(runs.iter().filter(|r| r.executing).count(), 5);
@@ -129,7 +120,7 @@ async fn sixth_run_is_rejected_while_other_users_proceed() {
         Err(RunError::Rejected(LimitKind::PerUser { limit: 5 }))
     );
     // The rejected run left no registry entry behind.
-    assert_eq!(rt.active_runs(&UserId::new("alice").unwrap()).len(), 5);
+    assert_eq!(rt.active_runs(&support::user("alice")).len(), 5);
     let bob = rt.run(ctx("bob", "run-0"), async |_| 7).await;
     assert_eq!(bob, Ok(7));
     while let Some(joined) = set.join_next().await {
@@ -144,7 +135,7 @@ async fn sixth_run_is_rejected_while_other_users_proceed() {
 
 #[tokio::test(start_paused = true)]
 async fn global_limit_rejects_or_queues_across_users() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .global_limit(2)
             .overflow(OverflowPolicy::Reject)
@@ -165,7 +156,7 @@ async fn global_limit_rejects_or_queues_across_users() {
     }
 
     // Wait mode: 4 users, global limit 2 -> two waves.
-    let rt = Runtime::new(RuntimeConfig::builder().global_limit(2).build().unwrap());
+    let rt = support::runtime(RuntimeConfig::builder().global_limit(2).build().unwrap());
     let start = Instant::now();
     let mut set = JoinSet::new();
     for u in ["alice", "bob", "carol", "dave"] {
@@ -184,7 +175,7 @@ async fn global_limit_rejects_or_queues_across_users() {
 
 #[tokio::test(start_paused = true)]
 async fn waiting_counts_against_the_timeout() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .per_user_limit(1)
             .timeout(Duration::from_millis(500))

@@ -1,17 +1,20 @@
-//! Loom models of the hand-written synchronisation: limiter and registry (and metrics).
+//! Loom models of the hand-written synchronisation: the admission core (limits, FIFO hand-off of
+//! slots to waiters, the registry, counters) and the bounded event queue.
 //!
-//! Run with: `RUSTFLAGS="--cfg loom" cargo test -p isolate --release --test loom_core`
+//! Run with: `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p isolate --release --test loom_core`
 //! Without `--cfg loom` this file compiles to nothing.
 #![cfg(loom)]
+
+use std::future::poll_fn;
 
 use loom::sync::Arc;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::SeqCst;
 use loom::thread;
 
-use isolate::limiter::Limiter;
-use isolate::metrics::{Metrics, Outcome};
-use isolate::registry::Registry;
+use isolate::admission::{Admission, Limits, Refusal, Stage};
+use isolate::events::{Classified, CloseReason, Delivery, channel};
+use isolate::metrics::Outcome;
 use isolate::{LimitKind, RunId, UserId};
 
 fn user(name: &str) -> UserId {
@@ -22,30 +25,57 @@ fn run(name: &str) -> RunId {
     RunId::new(name).unwrap()
 }
 
-/// Two threads race for the single per-user slot: exactly one wins while it is held, and after
-/// both are done the user's entry is gone.
+fn limits(per_user: usize, global: usize, max_queued: usize) -> Limits {
+    Limits {
+        per_user,
+        global,
+        max_queued,
+        max_tracked_users: 4,
+    }
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// Waits (by parking the loom thread) until a queued stage is granted, then moves it on, until
+/// it runs. A lost wake-up shows up as a deadlock, which loom reports.
+fn wait_until_running(admission: &Admission<u32>, who: &UserId, mut stage: Stage) -> Stage {
+    loop {
+        let slot = match &stage {
+            Stage::Running => return stage,
+            Stage::WaitingForUser(slot) | Stage::WaitingForGlobal(slot) => {
+                std::sync::Arc::clone(slot)
+            }
+        };
+        loom::future::block_on(poll_fn(|cx| slot.poll(cx)));
+        stage = admission.resume(who, stage);
+    }
+}
+
+/// Two threads race for the single per-user slot without waiting: exactly one holds it at a time,
+/// and afterwards the user's entry is gone.
 #[test]
-fn limiter_per_user_slot_is_exclusive_and_pruned() {
-    loom::model(|| {
-        let limiter = Arc::new(Limiter::new(1, 10));
-        // Holders of alice's slot right now: must never exceed 1.
+fn per_user_slot_is_exclusive_and_pruned() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 10, 0)));
         let inside = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..2)
-            .map(|_| {
-                let limiter = Arc::clone(&limiter);
-                let inside = Arc::clone(&inside);
+            .map(|i| {
+                let (admission, inside) = (Arc::clone(&admission), Arc::clone(&inside));
                 thread::spawn(move || {
-                    let alice = user("alice");
-                    match limiter.try_acquire(&alice) {
-                        Ok(permit) => {
+                    let (alice, r) = (user("alice"), run(["run-1", "run-2"][i]));
+                    match admission.enter(&alice, &r, |_| 0, false) {
+                        Ok(stage) => {
                             assert_eq!(inside.fetch_add(1, SeqCst), 0, "two holders at once");
-                            assert_eq!(limiter.active_for(&alice), 1);
                             inside.fetch_sub(1, SeqCst);
-                            drop(permit);
+                            admission.leave(&alice, &r, stage, Outcome::Completed);
                             true
                         }
-                        Err(kind) => {
-                            assert_eq!(kind, LimitKind::PerUser { limit: 1 });
+                        Err(refusal) => {
+                            assert_eq!(refusal, Refusal::Limit(LimitKind::PerUser { limit: 1 }));
                             false
                         }
                     }
@@ -54,113 +84,197 @@ fn limiter_per_user_slot_is_exclusive_and_pruned() {
             .collect();
         let wins: usize = handles
             .into_iter()
-            .map(|h| h.join().unwrap() as usize)
+            .map(|h| usize::from(h.join().unwrap()))
             .sum();
         assert!(wins >= 1);
-        assert_eq!(limiter.active(), 0);
-        assert_eq!(limiter.tracked_users(), 0);
+        assert_eq!(
+            (
+                admission.active(),
+                admission.users(),
+                admission.registered()
+            ),
+            (0, 0, 0)
+        );
     });
 }
 
-/// Different users under a global limit of 1: never more than one permit in total; pruning of
-/// one user's entry never loses another's count.
+/// A run queued for alice's only slot while the holder leaves: the slot is handed over (never
+/// lost, never doubled) and the waiter is woken.
 #[test]
-fn limiter_global_limit_across_users() {
-    loom::model(|| {
-        let limiter = Arc::new(Limiter::new(2, 1));
-        let a = {
-            let limiter = Arc::clone(&limiter);
-            thread::spawn(move || {
-                let p = limiter.try_acquire(&user("alice"));
-                if p.is_ok() {
-                    assert_eq!(limiter.active(), 1);
-                }
-                p.is_ok()
-            })
-        };
-        let bob = user("bob");
-        let held = limiter.try_acquire(&bob);
-        if held.is_ok() {
-            assert!(limiter.active() <= 1);
-        }
-        let a_won = a.join().unwrap();
-        // At least one of them got the slot; both only if alice's was released before bob tried
-        // or vice versa.
-        assert!(a_won || held.is_ok());
-        assert_eq!(limiter.active_for(&bob), usize::from(held.is_ok()));
-        drop(held);
-        assert_eq!(limiter.active(), 0);
-        assert_eq!(limiter.tracked_users(), 0);
-    });
-}
-
-/// Concurrent insert/remove of two runs of the same user plus one of another user: nothing is
-/// lost or duplicated and the maps are pruned to empty.
-#[test]
-fn registry_concurrent_insert_remove() {
-    loom::model(|| {
-        let registry: Arc<Registry<u32>> = Arc::new(Registry::new());
-        let spawn = |u: &'static str, r: &'static str, v: u32| {
-            let registry = Arc::clone(&registry);
-            thread::spawn(move || {
-                let (u, r) = (user(u), run(r));
-                registry.insert(&u, &r, v).unwrap();
-                assert_eq!(registry.with(&u, &r, |x| *x), Some(v));
-                assert_eq!(registry.remove(&u, &r), Some(v));
-            })
-        };
-        let t1 = spawn("alice", "run-1", 1);
-        let t2 = spawn("alice", "run-2", 2);
-        let bob = user("bob");
-        registry.insert(&bob, &run("run-1"), 3).unwrap();
-        // Alice's runs are never visible through bob.
-        assert!(registry.list(&bob).iter().all(|(_, v)| *v == 3));
-        assert_eq!(registry.remove(&bob, &run("run-1")), Some(3));
-        t1.join().unwrap();
-        t2.join().unwrap();
-        assert!(registry.is_empty());
-        assert_eq!(registry.users(), 0);
-    });
-}
-
-/// Two threads insert the same (user, run): exactly one succeeds.
-#[test]
-fn registry_duplicate_key_has_one_winner() {
-    loom::model(|| {
-        let registry: Arc<Registry<u32>> = Arc::new(Registry::new());
-        let other = {
-            let registry = Arc::clone(&registry);
-            thread::spawn(move || registry.insert(&user("alice"), &run("run-1"), 1).is_ok())
-        };
-        let mine = registry.insert(&user("alice"), &run("run-1"), 2).is_ok();
-        let theirs = other.join().unwrap();
-        assert!(mine ^ theirs);
-        assert_eq!(registry.len(), 1);
-    });
-}
-
-/// Metrics stay consistent under concurrent start/finish.
-#[test]
-fn metrics_counts_are_consistent() {
-    loom::model(|| {
-        let metrics = Arc::new(Metrics::new(4));
-        let t = {
-            let metrics = Arc::clone(&metrics);
-            thread::spawn(move || {
-                let alice = user("alice");
-                metrics.created(&alice);
-                metrics.started(&alice);
-                metrics.finished(&alice, Outcome::Completed, true);
-            })
-        };
+fn a_released_user_slot_is_handed_to_the_waiter() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 10, 1)));
         let alice = user("alice");
-        metrics.created(&alice);
-        metrics.finished(&alice, Outcome::Rejected, false);
-        t.join().unwrap();
-        let g = metrics.global();
-        assert_eq!((g.created, g.completed, g.failed, g.rejected), (2, 1, 1, 1));
-        assert_eq!((g.active, g.in_flight, g.peak_concurrency), (0, 0, 1));
-        let u = metrics.user(&alice).unwrap();
-        assert_eq!((u.created, u.active, u.in_flight), (2, 0, 0));
+        let first = admission.enter(&alice, &run("run-1"), |_| 1, true).unwrap();
+        assert!(matches!(first, Stage::Running));
+        let holder = {
+            let admission = Arc::clone(&admission);
+            thread::spawn(move || {
+                admission.leave(&user("alice"), &run("run-1"), first, Outcome::Completed);
+            })
+        };
+        let second = admission.enter(&alice, &run("run-2"), |_| 2, true).unwrap();
+        let second = wait_until_running(&admission, &alice, second);
+        assert_eq!(admission.held_by(&alice), 1);
+        admission.leave(&alice, &run("run-2"), second, Outcome::Completed);
+        holder.join().unwrap();
+        assert_eq!(
+            (admission.active(), admission.users(), admission.waiting()),
+            (0, 0, 0)
+        );
+    });
+}
+
+/// Bob queues for the only global slot while alice's run leaves: the global slot reaches bob
+/// whichever way the race between queueing and releasing goes.
+#[test]
+fn a_released_global_slot_reaches_the_queued_run() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 1, 1)));
+        let first = admission
+            .enter(&user("alice"), &run("run-1"), |_| 1, true)
+            .unwrap();
+        let holder = {
+            let admission = Arc::clone(&admission);
+            thread::spawn(move || {
+                admission.leave(&user("alice"), &run("run-1"), first, Outcome::Completed);
+            })
+        };
+        let bob = user("bob");
+        let stage = admission.enter(&bob, &run("run-1"), |_| 2, true).unwrap();
+        let stage = wait_until_running(&admission, &bob, stage);
+        assert_eq!(admission.active(), 1);
+        admission.leave(&bob, &run("run-1"), stage, Outcome::Completed);
+        holder.join().unwrap();
+        assert_eq!(
+            (admission.active(), admission.users(), admission.waiting()),
+            (0, 0, 0)
+        );
+    });
+}
+
+/// A waiter gives up at the same time as the holder hands it the slot: the slot is neither lost
+/// nor kept, so a later run gets it at once.
+#[test]
+fn a_waiter_leaving_during_the_hand_off_loses_no_slot() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 1, 1)));
+        let alice = user("alice");
+        let first = admission.enter(&alice, &run("run-1"), |_| 1, true).unwrap();
+        let waiting = admission.enter(&alice, &run("run-2"), |_| 2, true).unwrap();
+        assert!(matches!(waiting, Stage::WaitingForUser(_)));
+        let holder = {
+            let admission = Arc::clone(&admission);
+            thread::spawn(move || {
+                admission.leave(&user("alice"), &run("run-1"), first, Outcome::Completed);
+            })
+        };
+        admission.leave(&alice, &run("run-2"), waiting, Outcome::Cancelled);
+        holder.join().unwrap();
+        assert_eq!(
+            (admission.active(), admission.users(), admission.waiting()),
+            (0, 0, 0)
+        );
+        let later = admission
+            .enter(&alice, &run("run-3"), |_| 3, false)
+            .unwrap();
+        assert!(matches!(later, Stage::Running));
+        admission.leave(&alice, &run("run-3"), later, Outcome::Completed);
+        let m = admission.metrics();
+        assert_eq!(
+            (m.created, m.completed, m.cancelled, m.in_flight),
+            (3, 2, 1, 0)
+        );
+    });
+}
+
+/// The same race for a global slot: bob gives up while alice's release hands him the slot.
+#[test]
+fn a_global_waiter_leaving_during_the_hand_off_loses_no_slot() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 1, 1)));
+        let first = admission
+            .enter(&user("alice"), &run("run-1"), |_| 1, true)
+            .unwrap();
+        let bob = user("bob");
+        let waiting = admission.enter(&bob, &run("run-1"), |_| 2, true).unwrap();
+        assert!(matches!(waiting, Stage::WaitingForGlobal(_)));
+        let holder = {
+            let admission = Arc::clone(&admission);
+            thread::spawn(move || {
+                admission.leave(&user("alice"), &run("run-1"), first, Outcome::Completed);
+            })
+        };
+        admission.leave(&bob, &run("run-1"), waiting, Outcome::TimedOut);
+        holder.join().unwrap();
+        assert_eq!(
+            (admission.active(), admission.users(), admission.waiting()),
+            (0, 0, 0)
+        );
+        let later = admission.enter(&bob, &run("run-2"), |_| 3, false).unwrap();
+        assert!(matches!(later, Stage::Running));
+        admission.leave(&bob, &run("run-2"), later, Outcome::Completed);
+    });
+}
+
+/// Two threads register the same (user, run): exactly one succeeds.
+#[test]
+fn duplicate_key_has_one_winner() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(2, 10, 0)));
+        let other = {
+            let admission = Arc::clone(&admission);
+            thread::spawn(move || {
+                admission
+                    .enter(&user("alice"), &run("run-1"), |_| 1, false)
+                    .ok()
+            })
+        };
+        let mine = admission
+            .enter(&user("alice"), &run("run-1"), |_| 2, false)
+            .ok();
+        let theirs = other.join().unwrap();
+        assert!(mine.is_some() ^ theirs.is_some());
+        assert_eq!(admission.registered(), 1);
+        let stage = mine.or(theirs).unwrap();
+        admission.leave(&user("alice"), &run("run-1"), stage, Outcome::Completed);
+        assert_eq!(admission.registered(), 0);
+    });
+}
+
+#[derive(Debug, PartialEq)]
+struct Item(u32, bool);
+
+impl Classified for Item {
+    fn critical(&self) -> bool {
+        self.1
+    }
+}
+
+/// A sender and a receiver race on a queue of one: the receiver is woken for every item, ends
+/// when the sender goes, and every item is either received or reported missed.
+#[test]
+fn event_queue_loses_nothing_unreported() {
+    model(|| {
+        let (tx, mut rx) = channel::<Item>(1);
+        let sender = thread::spawn(move || {
+            let a = tx.send(Item(1, false));
+            let b = tx.send(Item(2, true));
+            (a.is_ok(), b.is_ok())
+        });
+        let (mut received, mut missed) = (Vec::new(), 0);
+        loom::future::block_on(async {
+            while let Some(delivery) = rx.recv().await {
+                match delivery {
+                    Delivery::Item(item) => received.push(item.0),
+                    Delivery::Missed(n) => missed += n,
+                }
+            }
+        });
+        assert_eq!(sender.join().unwrap(), (true, true));
+        // The critical item always arrives; the other one arrives or is reported.
+        assert_eq!(received.last(), Some(&2));
+        assert_eq!(received.len() as u64 + missed, 2);
+        assert_eq!(rx.close_reason(), Some(CloseReason::Finished));
     });
 }

@@ -6,21 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use isolate::{
-    OverflowPolicy, RequestContext, RequestScope, RunError, RunId, Runtime, RuntimeConfig,
-    ThreadId, UserId,
-};
+use isolate::{OverflowPolicy, RequestScope, RunError, RunId, Runtime, RuntimeConfig};
 use tokio::time::sleep;
 
-fn ctx(user: &str, run: &str) -> RequestContext {
-    RequestContext::builder(
-        UserId::new(user).unwrap(),
-        ThreadId::new("thread-1").unwrap(),
-        RunId::new(run).unwrap(),
-    )
-    .build()
-    .unwrap()
-}
+mod support;
+use support::progress;
+
+use support::ctx;
 
 /// Registers two cleanups that append to `log` and bump `count`.
 fn register_cleanups(
@@ -60,7 +52,7 @@ impl Probe {
 }
 
 fn short_timeout() -> Runtime {
-    Runtime::new(
+    support::runtime(
         RuntimeConfig::builder()
             .timeout(Duration::from_secs(1))
             .build()
@@ -118,8 +110,8 @@ async fn timeout_cancels_token_and_cleans_up() {
 async fn cancel_by_owner_only() {
     let rt = short_timeout();
     let p = Probe::new();
-    let alice = UserId::new("alice").unwrap();
-    let bob = UserId::new("bob").unwrap();
+    let alice = support::user("alice");
+    let bob = support::user("bob");
     let run = RunId::new("run-1").unwrap();
     let task = {
         let rt = rt.clone();
@@ -148,8 +140,8 @@ async fn cancel_by_owner_only() {
 
 #[tokio::test(start_paused = true)]
 async fn a_waiting_run_can_be_cancelled() {
-    let rt = Runtime::new(RuntimeConfig::builder().per_user_limit(1).build().unwrap());
-    let alice = UserId::new("alice").unwrap();
+    let rt = support::runtime(RuntimeConfig::builder().per_user_limit(1).build().unwrap());
+    let alice = support::user("alice");
     let holder = {
         let rt = rt.clone();
         tokio::spawn(async move {
@@ -255,7 +247,7 @@ async fn caller_dropping_the_future_cleans_up() {
 
 #[tokio::test(start_paused = true)]
 async fn duplicate_run_of_same_user_is_refused_other_user_is_not() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .overflow(OverflowPolicy::Reject)
             .build()
@@ -309,27 +301,22 @@ async fn shutdown_cancels_active_and_later_runs() {
 #[tokio::test(start_paused = true)]
 async fn concurrent_requests_get_distinct_scopes_and_own_events() {
     let rt = short_timeout();
-    let (a, b) = tokio::join!(
-        rt.run(ctx("alice", "run-1"), async |scope| {
-            scope.emitter().emit("token", "a1").unwrap();
-            sleep(Duration::from_millis(5)).await;
-            scope.emitter().emit("token", "a2").unwrap();
-            (
-                scope as *const RequestScope as usize,
-                scope.emitter().drain(),
-            )
-        }),
-        rt.run(ctx("bob", "run-1"), async |scope| {
-            scope.emitter().emit("token", "b1").unwrap();
-            sleep(Duration::from_millis(5)).await;
-            (
-                scope as *const RequestScope as usize,
-                scope.emitter().drain(),
-            )
-        }),
-    );
-    let ((addr_a, events_a), (addr_b, events_b)) = (a.unwrap(), b.unwrap());
+    let (mut rx_a, run_a) = rt.run_streaming(ctx("alice", "run-1"), async |scope| {
+        scope.emitter().emit(progress("a1")).unwrap();
+        sleep(Duration::from_millis(5)).await;
+        scope.emitter().emit(progress("a2")).unwrap();
+        scope as *const RequestScope as usize
+    });
+    let (mut rx_b, run_b) = rt.run_streaming(ctx("bob", "run-1"), async |scope| {
+        scope.emitter().emit(progress("b1")).unwrap();
+        sleep(Duration::from_millis(5)).await;
+        scope as *const RequestScope as usize
+    });
+    let (a, b) = tokio::join!(run_a, run_b);
+    let (addr_a, addr_b) = (a.unwrap(), b.unwrap());
     assert_ne!(addr_a, addr_b, "two requests shared a scope");
+    let (events_a, _) = support::collect(&mut rx_a).await;
+    let (events_b, _) = support::collect(&mut rx_b).await;
     assert_eq!(events_a.len(), 2);
     assert!(events_a.iter().all(|e| e.user_id().as_str() == "alice"));
     assert_eq!(events_b.len(), 1);

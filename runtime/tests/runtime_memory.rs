@@ -4,13 +4,15 @@
 
 use std::time::Instant;
 
-use isolate::{RequestContext, RunError, RunId, Runtime, RuntimeConfig, ThreadId, UserId};
+use isolate::{RequestContext, RunError, RunId, RuntimeConfig, ThreadId};
+
+mod support;
 
 const REQUESTS: usize = 200_000;
 
 #[tokio::test]
 async fn two_hundred_thousand_requests_leave_nothing_behind() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .max_tracked_users(1_000)
             .build()
@@ -20,7 +22,7 @@ async fn two_hundred_thousand_requests_leave_nothing_behind() {
     let run = RunId::new("run-1").unwrap();
     let started = Instant::now();
     for i in 0..REQUESTS {
-        let user = UserId::new(format!("user-{i}")).unwrap();
+        let user = support::user(&format!("user-{i}"));
         let ctx = RequestContext::builder(user, thread.clone(), run.clone())
             .build()
             .unwrap();
@@ -28,7 +30,7 @@ async fn two_hundred_thousand_requests_leave_nothing_behind() {
         let result = rt
             .run(ctx, async |scope| {
                 scope.on_cleanup(|| {});
-                scope.emitter().emit("done", "").unwrap();
+                scope.emitter().emit(support::milestone("done")).unwrap();
                 if cancel_self {
                     scope.cancellation().cancel();
                     tokio::task::yield_now().await;

@@ -1,27 +1,18 @@
 //! Metrics match what happened, globally and per user.
 #![cfg(not(loom))]
 
+mod support;
+
 use std::time::Duration;
 
-use isolate::{
-    MetricsSnapshot, OverflowPolicy, RequestContext, RunId, Runtime, RuntimeConfig, ThreadId,
-    UserId,
-};
+use isolate::{MetricsSnapshot, OverflowPolicy, RuntimeConfig};
 use tokio::time::sleep;
 
-fn ctx(user: &str, run: &str) -> RequestContext {
-    RequestContext::builder(
-        UserId::new(user).unwrap(),
-        ThreadId::new("thread-1").unwrap(),
-        RunId::new(run).unwrap(),
-    )
-    .build()
-    .unwrap()
-}
+use support::ctx;
 
 #[tokio::test(start_paused = true)]
 async fn counts_match_a_known_history() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .per_user_limit(2)
             .overflow(OverflowPolicy::Reject)
@@ -68,7 +59,7 @@ async fn counts_match_a_known_history() {
         .is_err()
     );
 
-    let alice = rt.user_metrics(&UserId::new("alice").unwrap()).unwrap();
+    let alice = rt.user_metrics(&support::user("alice")).unwrap();
     assert_eq!(
         alice,
         MetricsSnapshot {
@@ -82,9 +73,11 @@ async fn counts_match_a_known_history() {
             rejected: 1,
             panicked: 0,
             peak_concurrency: 2,
+            contained_panics: 0,
+            ..MetricsSnapshot::default()
         }
     );
-    let bob = rt.user_metrics(&UserId::new("bob").unwrap()).unwrap();
+    let bob = rt.user_metrics(&support::user("bob")).unwrap();
     assert_eq!(
         bob,
         MetricsSnapshot {
@@ -98,6 +91,8 @@ async fn counts_match_a_known_history() {
             rejected: 0,
             panicked: 1,
             peak_concurrency: 1,
+            contained_panics: 0,
+            ..MetricsSnapshot::default()
         }
     );
     let global = rt.metrics();
@@ -114,14 +109,16 @@ async fn counts_match_a_known_history() {
             rejected: 1,
             panicked: 1,
             peak_concurrency: 2,
+            contained_panics: 0,
+            ..MetricsSnapshot::default()
         }
     );
-    assert_eq!(rt.user_metrics(&UserId::new("carol").unwrap()), None);
+    assert_eq!(rt.user_metrics(&support::user("carol")), None);
 }
 
 #[tokio::test]
 async fn per_user_metrics_are_capped() {
-    let rt = Runtime::new(
+    let rt = support::runtime(
         RuntimeConfig::builder()
             .max_tracked_users(8)
             .build()
@@ -135,10 +132,10 @@ async fn per_user_metrics_are_capped() {
     }
     // The most recent user is always tracked; the oldest were forgotten.
     assert_eq!(
-        rt.user_metrics(&UserId::new("user-99").unwrap())
+        rt.user_metrics(&support::user("user-99"))
             .map(|m| m.completed),
         Some(1)
     );
-    assert_eq!(rt.user_metrics(&UserId::new("user-0").unwrap()), None);
+    assert_eq!(rt.user_metrics(&support::user("user-0")), None);
     assert_eq!(rt.metrics().completed, 100);
 }

@@ -3,32 +3,24 @@
 
 use std::sync::Arc;
 
-use isolate::{RequestContext, RunId, Runtime, ThreadId, UserId};
+mod support;
 
 fn assert_send<T: Send>(t: T) -> T {
     t
 }
 
-fn ctx(user: &str, run: &str) -> RequestContext {
-    RequestContext::builder(
-        UserId::new(user).unwrap(),
-        ThreadId::new("thread-1").unwrap(),
-        RunId::new(run).unwrap(),
-    )
-    .build()
-    .unwrap()
-}
+use support::ctx;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_can_be_spawned() {
-    let runtime = Arc::new(Runtime::default());
+    let runtime = Arc::new(support::default_runtime());
     let rt = Arc::clone(&runtime);
     let handle = tokio::spawn(async move {
         rt.run(ctx("alice", "run-1"), async |scope| {
             tokio::task::yield_now().await;
-            scope.emitter().emit("step", "one").unwrap();
+            scope.emitter().emit(support::progress("one")).unwrap();
             tokio::task::yield_now().await;
-            scope.emitter().len()
+            scope.emitter().emitted()
         })
         .await
     });

@@ -11,7 +11,7 @@ use super::types::{self, from_syn};
 use super::{
     Call, Callee, Extract, FieldAt, FileFacts, FnFact, Global, GlobalKind, Handler, ImplFact,
     LocalModule, ModuleFact, ModuleKind, PathText, Recv, Registration, RouteKind, StateKind,
-    StateReg, TypeDef, TypeDefKind, UseFact,
+    StateReg, StaticRet, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -35,7 +35,17 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         in_test: false,
     });
     c.visit_file(file);
-    c.facts
+    let mut f = c.facts;
+    // The facts of every file stay in memory: no growth slack.
+    f.modules.shrink_to_fit();
+    f.uses.shrink_to_fit();
+    f.impls.shrink_to_fit();
+    f.globals.shrink_to_fit();
+    f.types.shrink_to_fit();
+    f.fns.shrink_to_fit();
+    f.suppressions.shrink_to_fit();
+    f.test_ranges.shrink_to_fit();
+    f
 }
 
 struct FnFrame<'ast> {
@@ -89,21 +99,19 @@ impl<'ast> FnFrame<'ast> {
 
     /// What the body collected, sorted and deduplicated in exact-size vectors; the frame keeps
     /// its (emptied) buffers for the next function.
-    fn take(&mut self) -> (Vec<PathText>, Vec<Call>) {
+    fn take(&mut self) -> (Box<[PathText]>, Box<[Call]>) {
         self.locals.clear();
         self.captured.clear();
         self.bindings.clear();
         self.uses.sort_unstable();
         self.uses.dedup();
-        let mut uses = Vec::with_capacity(self.uses.len());
-        uses.append(&mut self.uses);
+        let uses: Box<[PathText]> = self.uses.drain(..).collect();
         // Each callee at its first call site.
         self.calls
             .sort_by(|a, b| (&a.callee, a.line, a.column).cmp(&(&b.callee, b.line, b.column)));
         self.calls
             .dedup_by(|later, first| later.callee == first.callee);
-        let mut calls = Vec::with_capacity(self.calls.len());
-        calls.append(&mut self.calls);
+        let calls: Box<[Call]> = self.calls.drain(..).collect();
         (uses, calls)
     }
 }
@@ -237,7 +245,7 @@ impl<'ast> Collector<'ast> {
             // body can name it by index.
             let index = c.facts.fns.len() as u32;
             c.facts.fns.push(FnFact {
-                name: sig.ident.to_string(),
+                name: sig.ident.to_string().into_boxed_str(),
                 module: c.module,
                 owner,
                 loc: match static_ret {
@@ -245,16 +253,20 @@ impl<'ast> Collector<'ast> {
                     None => Loc::lines_of(sig.ident.span()),
                 },
                 start_line: start_line(attrs, start),
-                ret: static_ret.map(|ty| from_syn(ty)),
-                ret_text: static_ret.map(|ty| types::print(ty)).unwrap_or_default(),
+                static_ret: static_ret.map(|ty| {
+                    Box::new(StaticRet {
+                        ty: from_syn(ty),
+                        text: types::print(ty),
+                    })
+                }),
                 // Doc comments are attributes too, and the most numerous: leave them out.
                 attrs: attrs
                     .iter()
                     .filter(|a| !a.path().is_ident("doc"))
-                    .map(|a| path_string(a.path()))
+                    .map(|a| path_string(a.path()).into_boxed_str())
                     .collect(),
-                uses: Vec::new(),
-                calls: Vec::new(),
+                uses: Box::default(),
+                calls: Box::default(),
                 in_test: c.in_test(),
                 closure_of: None,
                 grpc_shaped: in_trait_impl && routes::grpc_shaped(sig),
@@ -320,16 +332,15 @@ impl<'ast> Collector<'ast> {
         let index = self.facts.fns.len() as u32;
         let at = closure.or1_token.span;
         self.facts.fns.push(FnFact {
-            name: "{closure}".to_string(),
+            name: "{closure}".into(),
             module: self.module,
             owner,
             loc: Loc::lines_of(at),
             start_line: at.start().line as u32,
-            ret: None,
-            ret_text: String::new(),
-            attrs: Vec::new(),
-            uses: Vec::new(),
-            calls: Vec::new(),
+            static_ret: None,
+            attrs: Box::default(),
+            uses: Box::default(),
+            calls: Box::default(),
             in_test: self.in_test(),
             closure_of: Some(parent),
             grpc_shaped: false,
@@ -1440,7 +1451,7 @@ mod tests {
         );
         assert_eq!(f.fns[0].qualified(&f), "E::instance");
         assert!(f.fns[0].returns_static_ref());
-        assert_eq!(f.fns[0].ret_text, "&'static E");
+        assert_eq!(f.fns[0].ret_text(), "&'static E");
         assert!(f.fns[0].uses.iter().any(|u| u.as_str() == "I"));
         let owner = f.fns[0].owner.expect("a method");
         assert_eq!(
@@ -1627,7 +1638,7 @@ mod tests {
         );
         let extracts: Vec<_> = f.extracts.iter().map(|e| e.ty.as_str()).collect();
         assert_eq!(extracts, ["AppState", "Engine", "Cfg"]);
-        let h = f.fns.iter().find(|x| x.name == "h").unwrap();
+        let h = f.fns.iter().find(|x| &*x.name == "h").unwrap();
         let methods: Vec<_> = h
             .calls
             .iter()

@@ -296,24 +296,24 @@ pub(crate) struct ImplFact {
 /// A function or method.
 #[derive(Debug, Clone)]
 pub(crate) struct FnFact {
-    pub name: String,
+    pub name: Box<str>,
     pub module: LocalModule,
     /// The block it is a method of: an index into [`FileFacts::impls`].
     pub owner: Option<u32>,
     pub loc: Loc,
     pub start_line: u32,
-    /// The return type when it is `&'static T` (the only returns a rule reads).
-    pub ret: Option<TypeExpr>,
-    /// The return type printed normalised, for fns returning `&'static T` (else empty).
-    pub ret_text: String,
-    /// Paths of the attributes on the fn (`get`, `tokio::main`, `isolate::entry`, ...).
-    pub attrs: Vec<String>,
+    /// The return type when it is `&'static T` (the only returns a rule reads), boxed: most
+    /// functions have none, and the facts hold every function of the workspace.
+    pub static_ret: Option<Box<StaticRet>>,
+    /// Paths of the attributes on the fn (`get`, `tokio::main`, `isolate::entry`, ...), doc
+    /// comments left out.
+    pub attrs: Box<[Box<str>]>,
     /// Every path expression used in the body, as written, except the fn's own local bindings
     /// (sorted, deduplicated).
-    pub uses: Vec<PathText>,
+    pub uses: Box<[PathText]>,
     /// Each distinct callee at its first call site (sorted by callee), including calls written
     /// inside macro calls (`format!`, `tokio::select!`, `info!`).
-    pub calls: Vec<Call>,
+    pub calls: Box<[Call]>,
     pub in_test: bool,
     /// For a closure handed to a routing call (collected as its own function): the function
     /// whose body holds it. Its name is `{closure}`.
@@ -337,20 +337,27 @@ impl FnFact {
             Some(ImplFact {
                 is_trait: false, ..
             }) => format!("_::{}", self.name),
-            _ => self.name.clone(),
+            _ => self.name.to_string(),
         }
     }
 
     /// Whether the fn returns `&'static T`.
     pub fn returns_static_ref(&self) -> bool {
-        matches!(
-            self.ret,
-            Some(TypeExpr::Ref {
-                is_static: true,
-                ..
-            })
-        )
+        self.static_ret.is_some()
     }
+
+    /// The `&'static T` return type, printed normalised (empty for other fns).
+    pub fn ret_text(&self) -> &str {
+        self.static_ret.as_ref().map_or("", |r| r.text.as_str())
+    }
+}
+
+/// A `&'static T` return type.
+#[derive(Debug, Clone)]
+pub(crate) struct StaticRet {
+    #[expect(dead_code, reason = "accessors of a type (the execution-path issue)")]
+    pub ty: TypeExpr,
+    pub text: String,
 }
 
 /// Everything the linter knows about one file after parsing it.

@@ -121,7 +121,7 @@ pub(crate) fn find(g: &Graph) -> Vec<Entry> {
                 if let Some(ty) = imp.and_then(|i| i.self_ty.as_ref()) {
                     path.push(ty.last().to_string());
                 }
-                path.push(func.name.clone());
+                path.push(func.name.to_string());
                 let path: Vec<&str> = path.iter().map(String::as_str).collect();
                 if let Some(p) = patterns.iter().find(|p| p.matches(&path)) {
                     add(node, format!("config entry_points `{}`", p.text), None);
@@ -164,8 +164,8 @@ pub(crate) fn find(g: &Graph) -> Vec<Entry> {
 }
 
 /// `#[isolate::entry]` and route attributes.
-fn attribute_entry(g: &Graph, file: FileId, attrs: &[String], module: u32) -> Option<String> {
-    for attr in attrs {
+fn attribute_entry(g: &Graph, file: FileId, attrs: &[Box<str>], module: u32) -> Option<String> {
+    for attr in attrs.iter().map(|a| &**a) {
         let segs: Vec<&str> = attr.split("::").collect();
         let last = *segs.last()?;
         if attr == "isolate::entry" {

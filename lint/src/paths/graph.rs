@@ -145,7 +145,7 @@ impl<'g, 'a> Graph<'g, 'a> {
                     if let Some(parent) = func.closure_of {
                         ix.closures.entry(base + parent).or_default().push(node);
                     } else if func.owner.is_some() {
-                        ix.methods.entry(func.name.as_str()).or_default().push(node);
+                        ix.methods.entry(&*func.name).or_default().push(node);
                     }
                 }
                 for imp in f.impls.iter().filter(|i| i.is_trait) {

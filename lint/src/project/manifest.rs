@@ -37,6 +37,10 @@ pub(crate) struct Manifest {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PackageTable {
     pub name: Option<String>,
+    /// `version = "1.2.3"` or `version.workspace = true`.
+    pub version: Option<toml::Value>,
+    /// `edition = "2021"` or `edition.workspace = true`.
+    pub edition: Option<toml::Value>,
     /// `workspace = "../.."`: the workspace root, named explicitly.
     pub workspace: Option<String>,
     /// `build = "build.rs"` or `build = false`.
@@ -52,10 +56,35 @@ pub(crate) struct PackageTable {
 pub(crate) struct WorkspaceTable {
     #[serde(default)]
     pub members: Vec<String>,
+    #[serde(default, rename = "default-members")]
+    pub default_members: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
     #[serde(default)]
     pub dependencies: BTreeMap<String, DepSpec>,
+    /// `[workspace.package]`: what members inherit with `key.workspace = true`.
+    pub package: Option<InheritedPackage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct InheritedPackage {
+    pub version: Option<toml::Value>,
+    pub edition: Option<toml::Value>,
+}
+
+/// A package key's value: the string itself, or `{ workspace = true }` -> `inherited`.
+/// Values of the wrong type are ignored: the manifest stays readable.
+pub(crate) fn inheritable(
+    value: Option<&toml::Value>,
+    inherited: Option<&toml::Value>,
+) -> Option<String> {
+    match value? {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Table(t) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+            inherited.and_then(toml::Value::as_str).map(str::to_string)
+        }
+        _ => None,
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

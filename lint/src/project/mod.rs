@@ -18,6 +18,7 @@
 
 pub(crate) mod manifest;
 pub(crate) mod modules;
+pub(crate) mod select;
 pub(crate) mod walk;
 
 use std::collections::HashMap;
@@ -79,6 +80,10 @@ pub(crate) struct Dependency {
 #[derive(Debug, Clone)]
 pub(crate) struct Package {
     pub name: String,
+    /// `version` (inherited from `[workspace.package]` when asked); `0.0.0` when absent.
+    pub version: String,
+    /// `edition`, likewise; `2015` when absent, as cargo reads it.
+    pub edition: String,
     pub dir: PathBuf,
     /// The directory of the workspace root manifest (the package's own for a lone package).
     pub workspace_root: PathBuf,
@@ -161,6 +166,14 @@ impl Project {
                 .unwrap_or_default()
         });
         let workspace_root = self.find_workspace_root(dir, m);
+        let inherited = self
+            .manifest(&workspace_root)
+            .and_then(|w| w.workspace.as_ref().and_then(|ws| ws.package.clone()))
+            .unwrap_or_default();
+        let version = manifest::inheritable(pkg.version.as_ref(), inherited.version.as_ref())
+            .unwrap_or_else(|| "0.0.0".into());
+        let edition = manifest::inheritable(pkg.edition.as_ref(), inherited.edition.as_ref())
+            .unwrap_or_else(|| "2015".into());
         let ws_deps = if workspace_root != dir {
             self.manifest(&workspace_root)
                 .and_then(|w| {
@@ -216,6 +229,8 @@ impl Project {
         let id = self.packages.len();
         self.packages.push(Package {
             name: name.clone(),
+            version,
+            edition,
             dir: dir.to_path_buf(),
             workspace_root,
             deps,
@@ -570,10 +585,11 @@ pub(crate) fn crate_name_from_dir(dir: &str) -> String {
 pub(crate) use crate::source::normalize;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    /// A temporary directory holding `files` (relative path, text).
+    pub(crate) fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (rel, text) in files {
             let p = dir.path().join(rel);

@@ -180,6 +180,28 @@ impl Renderer for Human {
             }
             out.write_all(text.as_bytes())?;
         }
+        if let Some(absent) = report.baseline.as_ref().map(|b| &b.absent)
+            && !absent.is_empty()
+        {
+            writeln!(
+                out,
+                "note: {} baseline {} no longer occur; --write-baseline rewrites the file without them:",
+                absent.len(),
+                if absent.len() == 1 {
+                    "entry"
+                } else {
+                    "entries"
+                }
+            )?;
+            for e in absent {
+                let times = if e.count > 1 {
+                    format!(" (x{})", e.count)
+                } else {
+                    String::new()
+                };
+                writeln!(out, "  {} {} {}{times}", e.file, e.rule, e.item)?;
+            }
+        }
         if !self.quiet {
             writeln!(out, "{}", summary_line(report))?;
         }

@@ -1,13 +1,17 @@
-//! The JSON document: `{"version":1,"findings":[..],"suppressed":[..],"errors":[..],
-//! "entry_points":[..],"summary":{..}}`. Keys are only ever added, never removed or renamed
-//! (`path`, `related`, `notes`, `fix`, `on_execution_path`, `execution_path`, `entry_points`
-//! came after the first release, still `version: 1`).
+//! The JSON document: `{"version":1,"findings":[..],"suppressed":[..],"baselined":[..],
+//! "baseline_absent":[..],"errors":[..],"entry_points":[..],"summary":{..}}`.
+//! Keys are only ever added, never removed or renamed (`path`, `related`, `notes`, `fix`,
+//! `item_path`, `baselined`, `baseline_absent`, `on_execution_path`, `execution_path` and
+//! `entry_points` came after the first release, still `version: 1`). Every finding has
+//! `"baselined": false`, except those in `baselined`, which a `--baseline` accepted
+//! (`"baselined": true`); `baseline_absent` lists the baseline's entries that no longer occur.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::{EntryPoint, FileError, Renderer, Report};
+use crate::baseline::Entry;
 use crate::diagnostic::{Applicability, Diagnostic, Loc, PathStep, Severity, Span};
 use crate::source::SourceDb;
 
@@ -23,6 +27,8 @@ struct Document<'a> {
     version: u32,
     findings: Vec<Finding<'a>>,
     suppressed: Vec<Finding<'a>>,
+    baselined: Vec<Finding<'a>>,
+    baseline_absent: &'a [Entry],
     errors: &'a [FileError],
     entry_points: Vec<EntryJson<'a>>,
     summary: Summary,
@@ -39,6 +45,7 @@ struct Summary {
     entry_points: usize,
     /// Findings on an execution path.
     reached: usize,
+    baselined: usize,
     duration_ms: u128,
 }
 
@@ -111,6 +118,7 @@ struct Finding<'a> {
     #[serde(flatten)]
     at: Position<'a>,
     item: &'a str,
+    item_path: &'a str,
     #[serde(rename = "type")]
     ty: &'a str,
     message: &'a str,
@@ -122,6 +130,7 @@ struct Finding<'a> {
     on_execution_path: bool,
     /// Entry point first, ending at the function that uses the state.
     execution_path: Vec<StepJson<'a>>,
+    baselined: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Option<&'a str>>,
 }
@@ -153,12 +162,14 @@ fn finding<'a>(
     sources: &'a SourceDb,
     d: &'a Diagnostic,
     reason: Option<Option<&'a str>>,
+    baselined: bool,
 ) -> Finding<'a> {
     Finding {
         rule: d.rule.id,
         level: d.severity,
         at: Position::of(sources, &d.primary),
         item: &d.item,
+        item_path: &d.item_path,
         ty: &d.ty,
         message: &d.message,
         help: d.help.as_deref().unwrap_or(""),
@@ -200,24 +211,33 @@ fn finding<'a>(
                 }
             })
             .collect(),
+        baselined,
         reason,
     }
 }
 
 impl Renderer for Json {
     fn render(&self, report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()> {
+        let baseline = report.baseline.as_ref();
         let doc = Document {
             version: VERSION,
             findings: report
                 .diagnostics
                 .iter()
-                .map(|d| finding(sources, d, None))
+                .map(|d| finding(sources, d, None, false))
                 .collect(),
             suppressed: report
                 .suppressed
                 .iter()
-                .map(|s| finding(sources, &s.diagnostic, Some(s.reason.as_deref())))
+                .map(|s| finding(sources, &s.diagnostic, Some(s.reason.as_deref()), false))
                 .collect(),
+            baselined: baseline
+                .map(|b| &b.baselined[..])
+                .unwrap_or_default()
+                .iter()
+                .map(|d| finding(sources, d, None, true))
+                .collect(),
+            baseline_absent: baseline.map(|b| &b.absent[..]).unwrap_or_default(),
             errors: &report.errors,
             entry_points: report
                 .entry_points
@@ -233,6 +253,7 @@ impl Renderer for Json {
                 suppressed: report.suppressed.len(),
                 entry_points: report.entry_points.len(),
                 reached: report.reached(),
+                baselined: baseline.map_or(0, |b| b.baselined.len()),
                 duration_ms: report.duration.as_millis(),
             },
         };

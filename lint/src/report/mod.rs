@@ -1,19 +1,29 @@
 //! The result of an analysis and its renderings. Every output format is a [`Renderer`] in its
 //! own file, reading the same [`Report`] and taking file paths and texts from the
-//! [`SourceDb`]: [`human`] (miette), [`json`] and [`dot`] (Graphviz: entry points -> functions ->
-//! state).
+//! [`SourceDb`] (never from the file system): [`human`] (miette), [`json`], [`sarif`]
+//! (SARIF 2.1.0 for code scanning), [`github`] (workflow commands), [`short`] (one line per
+//! finding), [`rustc`] (rustc's diagnostic JSON as cargo prints it) and [`dot`] (Graphviz:
+//! entry points -> functions -> state).
 
 pub mod dot;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod rustc;
+pub mod sarif;
+pub mod short;
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::baseline::BaselineOutcome;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::source::SourceDb;
+use crate::source::{FileId, SourceDb};
 
 /// A diagnostic silenced by a suppression.
 #[derive(Debug, Clone)]
@@ -59,6 +69,41 @@ pub struct Report {
     /// Files read and parsed successfully.
     pub files_scanned: usize,
     pub duration: Duration,
+    /// What a baseline (`--baseline`) accepted and what it lists that no longer occurs;
+    /// `None` without a baseline. Accepted findings are not in `diagnostics`.
+    pub baseline: Option<BaselineOutcome>,
+    /// The cargo package and target of every file a finding (reported or suppressed) is in.
+    pub origins: BTreeMap<FileId, Arc<Origin>>,
+}
+
+/// The cargo package and target a file is compiled in: what rustc's JSON messages carry as
+/// `package_id`, `manifest_path` and `target`. Files under no `Cargo.toml` get a package
+/// named after their crate's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub package: String,
+    /// `0.0.0` when the manifest gives none (as cargo does).
+    pub version: String,
+    /// The package's directory (its `Cargo.toml` is `manifest_path`).
+    pub package_dir: PathBuf,
+    pub target: String,
+    /// cargo's target kind: `lib`, `bin`, `example`, `test`, `bench` or `custom-build`.
+    pub kind: &'static str,
+    pub src_path: PathBuf,
+    /// `2015` when the manifest gives none (as cargo does).
+    pub edition: String,
+}
+
+/// Which findings make the exit code 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailOn {
+    /// Error-level findings (the default).
+    #[default]
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Nothing: the run fails only when it cannot lint (exit 2).
+    Never,
 }
 
 impl Report {
@@ -86,11 +131,22 @@ impl Report {
     /// The process exit code: 2 if no file could be parsed (a scan that saw nothing must not
     /// pass), else 1 if any error, else 0.
     pub fn exit_code(&self) -> i32 {
+        self.exit_code_with(FailOn::Error)
+    }
+
+    /// The process exit code when `fail_on` decides which findings fail the run: 2 if no file
+    /// could be parsed, else 1 if a finding at or above that level was reported (findings a
+    /// baseline accepted or a suppression silenced never count), else 0.
+    pub fn exit_code_with(&self, fail_on: FailOn) -> i32 {
         if self.files_scanned == 0 {
-            2
-        } else {
-            i32::from(self.count(Severity::Error) > 0)
+            return 2;
         }
+        let failing = match fail_on {
+            FailOn::Error => self.count(Severity::Error),
+            FailOn::Warning => self.count(Severity::Error) + self.count(Severity::Warning),
+            FailOn::Never => 0,
+        };
+        i32::from(failing > 0)
     }
 
     /// Sorts by file (as shown relative to its root, then as shown to the user), line, column,
@@ -116,6 +172,9 @@ impl Report {
                 e.span.loc.column,
             )
         });
+        if let Some(b) = &mut self.baseline {
+            b.baselined.sort_by_cached_key(key);
+        }
         self.suppressed.sort_by_cached_key(|s| key(&s.diagnostic));
         self.errors
             .sort_by(|a, b| (&a.file, &a.path).cmp(&(&b.file, &b.path)));
@@ -147,12 +206,18 @@ pub trait Renderer {
     fn render(&self, report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// `N errors, M warnings in F files (S suppressed) in T s`, then, when there are any, the
-/// notes and the entry points: `; K notes; E entry points reach R findings`.
+/// `N errors, M warnings in F files (S suppressed) in T s` (with a baseline,
+/// `(S suppressed, B baselined)`), then, when there are any, the notes and the entry points:
+/// `; K notes; E entry points reach R findings`.
 pub fn summary_line(report: &Report) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let baselined = report
+        .baseline
+        .as_ref()
+        .map(|b| format!(", {} baselined", b.baselined.len()))
+        .unwrap_or_default();
     let mut line = format!(
-        "{}, {} in {} ({} suppressed) in {:.2} s",
+        "{}, {} in {} ({} suppressed{baselined}) in {:.2} s",
         plural(report.count(Severity::Error), "error"),
         plural(report.count(Severity::Warning), "warning"),
         plural(report.files_scanned, "file"),
@@ -177,4 +242,45 @@ pub fn summary_line(report: &Report) -> String {
         ));
     }
     line
+}
+
+/// A relative `/`-separated path as a URI reference: every byte outside RFC 3986's
+/// unreserved set and `/` percent-encoded (spaces, `%`, `#`, `?`, non-ASCII as UTF-8).
+pub fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An absolute directory as a `file:` URI ending in `/`.
+pub fn dir_uri(dir: &std::path::Path) -> String {
+    let slashed = crate::source::slashed(dir);
+    let encoded = uri(slashed.trim_end_matches('/'));
+    let leading = if encoded.starts_with('/') { "" } else { "/" };
+    format!("file://{leading}{encoded}/")
+}
+
+/// `isolate::rule`: a finding's rule as every format shows it.
+pub fn rule_code(d: &Diagnostic) -> String {
+    format!("isolate::{}", d.rule.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded_references() {
+        assert_eq!(uri("src/a b/ü%#?.rs"), "src/a%20b/%C3%BC%25%23%3F.rs");
+        assert_eq!(
+            dir_uri(std::path::Path::new("/w/my ws")),
+            "file:///w/my%20ws/"
+        );
+    }
 }

@@ -177,7 +177,7 @@ pub(crate) fn accessors(a: &Analysis, found: &[Candidate]) -> Vec<Candidate> {
                 start_line: f.start_line,
                 macro_start: None,
                 item: f.qualified(facts),
-                ty: f.ret_text.clone(),
+                ty: f.ret_text().to_string(),
                 hit,
                 global: None,
                 lazy: false,

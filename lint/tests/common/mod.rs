@@ -209,3 +209,63 @@ pub fn error_files(doc: &Value) -> Vec<String> {
         .map(|e| str_field(e, "file"))
         .collect()
 }
+
+/// The sorted `item`s of `doc[key]`.
+pub fn sorted_items(doc: &Value, key: &str) -> Vec<String> {
+    let mut items: Vec<String> = briefs(doc, key).into_iter().map(|b| b.item).collect();
+    items.sort();
+    items
+}
+
+/// A SARIF result's primary `artifactLocation.uri`.
+pub fn sarif_uri(result: &Value) -> &str {
+    result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no uri in {result}"))
+}
+
+/// An in-memory workspace (`src/lib.rs` with `static mut RUNS` and `record`, `src/api.rs`
+/// with the entry point `start_run`) and its report, with the finding's execution path filled
+/// in as the call graph fills it: `start_run` (api.rs 1:14, byte 13) -> `record` (lib.rs 3:8,
+/// byte 50).
+pub fn report_with_execution_path() -> (isolate_lint::Workspace, isolate_lint::report::Report) {
+    use isolate_lint::{Loc, PathStep, Span, Workspace, WorkspaceOptions};
+    let mut ws = Workspace::new(WorkspaceOptions::default());
+    let lib = ws.set_file_text(
+        "/virtual/app/src/lib.rs",
+        "pub mod api;\npub static mut RUNS: u32 = 0;\npub fn record() { unsafe { RUNS += 1 } }\n",
+    );
+    let api = ws.set_file_text(
+        "/virtual/app/src/api.rs",
+        "pub async fn start_run() { crate::record() }\n",
+    );
+    let mut report = ws.analyse();
+    let at = |file, line, column, len| Span {
+        file,
+        loc: Loc {
+            line,
+            column,
+            end_line: line,
+            end_column: column + len,
+            ..Default::default()
+        },
+    };
+    report.diagnostics[0].execution_path = vec![
+        PathStep {
+            function: "start_run".into(),
+            span: at(api, 1, 14, 9),
+        },
+        PathStep {
+            function: "record".into(),
+            span: at(lib, 3, 8, 6),
+        },
+    ];
+    (ws, report)
+}
+
+/// Asserts that `text` contains every one of `needles`, showing `text` when one is missing.
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not found in:\n{text}");
+    }
+}

@@ -37,7 +37,7 @@ configured_id!(UserId, ThreadId, RunId, RequestId);
 ///
 /// ```
 /// use std::collections::HashSet;
-/// use isolate::{Configured, Frozen, RequestContext, RunId, ThreadId, UserId};
+/// use isolate::{Authority, Configured, Frozen, RequestContext, RunId, ThreadId, UserId};
 ///
 /// #[derive(Frozen)]
 /// struct Access {
@@ -46,8 +46,9 @@ configured_id!(UserId, ThreadId, RunId, RequestId);
 ///
 /// # fn main() -> Result<(), isolate::ContextError> {
 /// let access = Access { admins: HashSet::from([Configured::new(UserId::new("alice")?)]) };
-/// let ctx = RequestContext::builder(UserId::new("alice")?, ThreadId::new("t-1")?, RunId::new("r-1")?)
-///     .build()?;
+/// # let authority = Authority::new();
+/// let alice = authority.vouch(UserId::new("alice")?); // in the authentication layer
+/// let ctx = RequestContext::builder(alice, ThreadId::new("t-1")?, RunId::new("r-1")?).build()?;
 /// assert!(access.admins.contains(ctx.user_id()));
 /// assert!(!access.admins.contains(&UserId::new("bob")?));
 /// # Ok(())

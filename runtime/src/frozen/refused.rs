@@ -98,6 +98,7 @@ refuse!(NoInteriorMutability:
 );
 
 refuse!(RequestAgnostic:
+    crate::AuthenticatedUser,
     crate::UserId,
     crate::ThreadId,
     crate::RunId,

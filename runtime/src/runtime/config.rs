@@ -23,6 +23,7 @@ pub enum OverflowPolicy {
 ///
 /// let config = RuntimeConfig::builder()
 ///     .per_user_limit(2)
+///     .max_queued_per_user(8)
 ///     .overflow(OverflowPolicy::Reject)
 ///     .timeout(Duration::from_secs(5))
 ///     .build()
@@ -39,6 +40,7 @@ pub struct RuntimeConfig {
     timeout: Duration,
     event_capacity: usize,
     max_tracked_users: usize,
+    max_queued_per_user: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -50,6 +52,7 @@ impl Default for RuntimeConfig {
             timeout: Duration::from_secs(30),
             event_capacity: crate::emitter::DEFAULT_EVENT_CAPACITY,
             max_tracked_users: 10_000,
+            max_queued_per_user: 64,
         }
     }
 }
@@ -75,12 +78,24 @@ impl RuntimeConfig {
         self.overflow
     }
 
-    /// Per-request timeout, including any wait for a slot (default 30 s).
+    /// Per-request timeout, including any wait for a slot (default 30 s). It is measured on
+    /// tokio's clock from the request's first wait (for a slot, or in its body): a request is
+    /// only ever interrupted where it waits, so one that finishes without waiting never reads
+    /// the clock.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// Events each request's emitter buffers (default 4096).
+    /// Runs one user may have waiting for a slot under [`OverflowPolicy::Wait`] (default 64).
+    /// Past it a run is refused at once with
+    /// [`LimitKind::Queue`](crate::LimitKind::Queue) and is never registered. `0` refuses every
+    /// run that would wait for a per-user slot.
+    pub fn max_queued_per_user(&self) -> usize {
+        self.max_queued_per_user
+    }
+
+    /// Envelopes a streaming run's queue holds for a slow consumer (default 4096); see
+    /// [`Runtime::run_streaming`](crate::Runtime::run_streaming).
     pub fn event_capacity(&self) -> usize {
         self.event_capacity
     }
@@ -121,7 +136,13 @@ impl RuntimeConfigBuilder {
         self
     }
 
-    /// Sets the per-request event buffer capacity.
+    /// Sets how many runs one user may have waiting for a slot.
+    pub fn max_queued_per_user(mut self, runs: usize) -> Self {
+        self.0.max_queued_per_user = runs;
+        self
+    }
+
+    /// Sets the capacity of a streaming run's event queue.
     pub fn event_capacity(mut self, capacity: usize) -> Self {
         self.0.event_capacity = capacity;
         self

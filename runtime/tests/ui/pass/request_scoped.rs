@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use isolate::{
-    CancellationToken, EventEmitter, Frozen, RequestContext, RequestScope, RequestScoped, RunId,
-    Sealed, Shared, SharedClient, ThreadId, UserId,
+    Authority, CancellationToken, EventEmitter, Frozen, RequestContext, RequestScope,
+    RequestScoped, RunId, Sealed, Shared, SharedClient, ThreadId, UserId,
 };
 
 #[derive(Frozen)]
@@ -71,13 +71,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Shared::new(Database),
     );
     let ctx = RequestContext::builder(
-        UserId::new("alice")?,
+        Authority::new().vouch(UserId::new("alice")?),
         ThreadId::new("thread-1")?,
         RunId::new("run-1")?,
     )
     .build()?;
-    let scope = RequestScope::new(ctx);
-    assert_eq!(handle(&factory, &scope), 5);
-    assert_eq!(MinimalFactory::new().create(&scope).steps, 0);
+    RequestScope::with(ctx, |scope| {
+        assert_eq!(handle(&factory, scope), 5);
+        assert_eq!(MinimalFactory::new().create(scope).steps, 0);
+    });
     Ok(())
 }
