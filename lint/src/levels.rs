@@ -156,7 +156,7 @@ pub(crate) fn parse_cell(text: &str) -> Option<Option<Severity>> {
     }
 }
 
-/// Numbers, flags and times: what a scalar is made of.
+/// Numbers, flags, times and concurrency limits: what a scalar is made of.
 const SCALARS: &[&str] = &[
     "bool",
     "char",
@@ -193,6 +193,11 @@ const SCALARS: &[&str] = &[
     "NonZeroU32",
     "NonZeroU64",
     "NonZeroUsize",
+    // Concurrency limits and signals: permits and flags, never request data.
+    "Semaphore",
+    "Notify",
+    "Barrier",
+    "CancellationToken",
 ];
 
 /// Wrappers that add no data of their own: locks, cells, lazies, pointers, `Option`.
@@ -365,6 +370,18 @@ mod tests {
             Scalar
         );
         assert_eq!(s(None, shape(true, false, false), "AtomicU64"), Scalar);
+        assert_eq!(
+            s(
+                None,
+                shape(true, false, false),
+                "Arc<tokio::sync::Semaphore>"
+            ),
+            Scalar
+        );
+        assert_eq!(
+            s(None, shape(true, false, false), "Option<Semaphore>"),
+            Scalar
+        );
         assert_eq!(
             s(None, shape(false, false, true), "LazyLock<reqwest::Client>"),
             Opaque

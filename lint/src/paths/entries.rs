@@ -262,6 +262,25 @@ fn registration(
     } else {
         Vec::new()
     };
+    // `std::iter::from_fn(|| ..)`, `array::from_fn`, `core::future::poll_fn`: the standard
+    // library's, not a framework's.
+    let std_lib = |p: &[String]| {
+        p.first()
+            .is_some_and(|c| matches!(c.as_str(), "std" | "core" | "alloc"))
+    };
+    if std_lib(&segs)
+        || segs
+            .iter()
+            .rev()
+            .nth(1)
+            .is_some_and(|m| matches!(m.as_str(), "iter" | "array" | "future" | "task"))
+        || res
+            .res
+            .iter()
+            .any(|x| matches!(x, Res::External(p) if std_lib(p)))
+    {
+        return None;
+    }
     let what = match r.kind {
         RouteKind::Middleware => "middleware",
         RouteKind::Service => "service",
@@ -310,6 +329,21 @@ mod tests {
                     .collect()
             },
         )
+    }
+
+    #[test]
+    fn the_standard_librarys_from_fn_is_not_middleware() {
+        assert_eq!(
+            entries(
+                "use std::iter::from_fn; use std::array;\n\
+                 fn a() { from_fn(|| None::<u8>); }\n\
+                 fn b() { std::iter::from_fn(|| None::<u8>); }\n\
+                 fn c() { let _: [u8; 2] = array::from_fn(|i| i as u8); }\n\
+                 fn d() { core::array::from_fn::<u8, 2, _>(|i| i as u8); iter::from_fn(|| None::<u8>); }\n\
+                 fn e() { axum::middleware::from_fn(auth); } async fn auth() {}"
+            ),
+            ["auth: middleware `axum::middleware::from_fn(auth)`"]
+        );
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub(crate) type Node = u32;
 /// A type definition: (file, index into its `types`).
 pub(crate) type TypeKey = (FileId, usize);
 
-/// Methods of std traits not followed from a call whose receiver type is unknown.
+/// Methods of std traits (and std's most common inherent methods) not followed from a call
+/// whose receiver type is unknown.
 const STD_TRAIT_METHODS: &[&str] = &[
     "clone",
     "clone_from",
@@ -77,6 +78,45 @@ const STD_TRAIT_METHODS: &[&str] = &[
     "from_str",
     "serialize",
     "deserialize",
+    // Methods of std's collections, locks, `Option`/`Result` and iterators: on a receiver of
+    // unknown type, these are std's far more often than the scanned code's (a chain through
+    // every project `get` for each `map.get(k)` is noise, not evidence).
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "push",
+    "pop",
+    "len",
+    "is_empty",
+    "contains",
+    "contains_key",
+    "entry",
+    "extend",
+    "clear",
+    "iter",
+    "iter_mut",
+    "keys",
+    "values",
+    "next",
+    "map",
+    "and_then",
+    "unwrap",
+    "unwrap_or",
+    "unwrap_or_default",
+    "expect",
+    "ok",
+    "collect",
+    "filter",
+    "first",
+    "last",
+    "take",
+    "lock",
+    "read",
+    "write",
+    "try_lock",
+    "try_read",
+    "try_write",
 ];
 
 /// What a type path means for narrowing a method call.
