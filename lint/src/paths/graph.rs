@@ -16,7 +16,11 @@
 //!   left wide when the type is a generic parameter or unknown. Unnarrowed calls of the methods
 //!   of std's derivable, conversion and formatting traits (`clone`, `eq`, `fmt`, `into`,
 //!   `from`, `default`, `drop`, `deref`, ...) are not followed: nearly every value is cloned or
-//!   compared, and following them to every impl would connect everything to everything;
+//!   compared, and following them to every impl would connect everything to everything; the
+//!   same holds for std's most common inherent methods (`get`, `insert`, `push`, `iter`,
+//!   `lock`, `read`, `write`, `unwrap`, ...), and for a name more than
+//!   [`MAX_GUESSED_METHODS`] scanned types define (`run`, `new`, `handle`): from an unknown
+//!   receiver these are guesses, and on real servers they made chains through unrelated code;
 //! - a closure handed to a routing call is its own function: an edge from its enclosing
 //!   function unless the closure is an entry point itself.
 //!
@@ -118,6 +122,9 @@ const STD_TRAIT_METHODS: &[&str] = &[
     "try_read",
     "try_write",
 ];
+
+/// At most this many methods of one name are followed from a receiver of unknown type.
+const MAX_GUESSED_METHODS: usize = 4;
 
 /// What a type path means for narrowing a method call.
 enum TypeTarget {
@@ -317,13 +324,23 @@ impl<'g, 'a> Graph<'g, 'a> {
                 }
             }
             TypeTarget::External => {}
-            TypeTarget::Unknown => {
-                if !STD_TRAIT_METHODS.contains(&name) {
-                    self.all_methods(name, &mut out);
-                }
-            }
+            TypeTarget::Unknown => self.guess_methods(name, &mut out),
         }
         out
+    }
+
+    /// A call on a receiver of unknown type: every scanned method of that name, unless the
+    /// name is std's (see [`STD_TRAIT_METHODS`]) or so common in the scan that following all
+    /// of them would be a guess, not evidence (`run`, `new`, `handle` on ten types).
+    fn guess_methods(&self, name: &str, out: &mut Vec<Node>) {
+        if STD_TRAIT_METHODS.contains(&name) {
+            return;
+        }
+        let start = out.len();
+        self.all_methods(name, out);
+        if out.len() - start > MAX_GUESSED_METHODS {
+            out.truncate(start);
+        }
     }
 
     fn all_methods(&self, name: &str, out: &mut Vec<Node>) {
@@ -341,8 +358,8 @@ impl<'g, 'a> Graph<'g, 'a> {
     /// methods of that name.
     fn methods_on(&self, target: &TypeTarget, name: &str, out: &mut Vec<Node>) {
         let TypeTarget::Scanned(types) = target else {
-            if matches!(target, TypeTarget::Unknown) && !STD_TRAIT_METHODS.contains(&name) {
-                self.all_methods(name, out);
+            if matches!(target, TypeTarget::Unknown) {
+                self.guess_methods(name, out);
             }
             return;
         };

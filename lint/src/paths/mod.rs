@@ -444,6 +444,18 @@ mod tests {
             ],
             "an unknown receiver reaches every method of that name"
         );
+        // Five types with a `run` and std's `get`: from an unknown receiver, guesses.
+        let guessed = chains(&[(
+            "src/lib.rs",
+            "struct A; struct B; struct C; struct D; struct E;\n\
+             impl A { fn run(&self) { RUN.lock(); } fn get(&self) { GET.lock(); } }\n\
+             impl B { fn run(&self) {} } impl C { fn run(&self) {} }\n\
+             impl D { fn run(&self) {} } impl E { fn run(&self) {} }\n\
+             #[isolate::entry] fn untyped(x: T, m: U) { x.run(); m.get(1); }\n\
+             #[isolate::entry] fn typed(a: A) { a.get(); }\n\
+             static RUN: Mutex<Vec<u8>> = todo!(); static GET: Mutex<Vec<u8>> = todo!();",
+        )]);
+        assert_eq!(guessed, ["GET: typed -> A::get", "RUN: -"]);
     }
 
     #[test]
