@@ -580,6 +580,8 @@ impl<'ast> Collector<'ast> {
                 self.visit_expr(arg);
                 Some(Handler::Path(routes::path_text(&p.path)))
             }
+            // A newtype around the handler: `.to(SeqHandler(create_index))`.
+            syn::Expr::Call(c) if newtype_call(c) => self.handler_of(c.args.first()?),
             _ => None,
         }
     }
@@ -1101,11 +1103,10 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
         {
             self.push_state(StateKind::Data, arg, at);
         }
-        let handler_like = expr.args.iter().any(|a| {
-            matches!(
-                a,
-                syn::Expr::Path(_) | syn::Expr::Closure(_) | syn::Expr::Block(_)
-            )
+        let handler_like = expr.args.iter().any(|a| match a {
+            syn::Expr::Path(_) | syn::Expr::Closure(_) | syn::Expr::Block(_) => true,
+            syn::Expr::Call(c) => newtype_call(c),
+            _ => false,
         });
         let kind = match last.as_deref().and_then(routes::call_kind) {
             Some(CallKind::Middleware) => RouteKind::Middleware,
@@ -1261,6 +1262,13 @@ fn push_call(frame: &mut FnFrame, callee: Callee, at: Option<proc_macro2::LineCo
         line: at.line as u32,
         column: at.column as u32 + 1,
     });
+}
+
+/// `SeqHandler(h)`: a type-like name called with one argument, a newtype around a handler.
+fn newtype_call(c: &syn::ExprCall) -> bool {
+    c.args.len() == 1
+        && matches!(&*c.func, syn::Expr::Path(f)
+            if f.path.segments.last().is_some_and(|s| routes::type_like(&s.ident)))
 }
 
 fn delimiter_close(d: &syn::MacroDelimiter) -> proc_macro2::Span {
