@@ -342,6 +342,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                 Reach::NoEntryPoints => {}
             }
         }
+        d.item_start_line = suppress::can_cover(c.rule).then_some(c.start_line);
         Some(d)
     };
     let reported = |c: &Candidate| files[c.file.index()].reported;

@@ -44,6 +44,9 @@ pub enum Command {
     /// each was found.
     #[command(after_help = EXIT_CODES)]
     Entries(EntriesArgs),
+    /// Run the language server on stdin/stdout (for editors; see the README).
+    #[command(after_help = LSP_EXIT_CODES)]
+    Lsp(LspArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +74,24 @@ pub struct EntriesArgs {
     /// Parser threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+pub const LSP_EXIT_CODES: &str = "\
+Exit codes:
+  0  the client sent `shutdown`, then `exit` (or closed the connection after `shutdown`)
+  1  the client sent `exit` without `shutdown`, or closed the connection without either
+  2  the server could not start";
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Debounce window in milliseconds: a change that follows the last analysis by less than
+    /// this waits until changes stop for this long (an isolated change, opening and saving
+    /// analyse at once).
+    #[arg(long, value_name = "MS", default_value_t = isolate_lint::lsp::DEFAULT_DEBOUNCE_MS)]
+    pub debounce_ms: u64,
+    /// Accepted and ignored: clients such as vscode-languageclient add it.
+    #[arg(long, hide = true)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -189,6 +189,10 @@ pub struct Diagnostic {
     /// item: the entry point first, the user last. Empty when no entry point reaches it (or the
     /// analysis found no entry point).
     pub execution_path: Vec<PathStep>,
+    /// The first line of the item the finding is about, its attributes and doc comments
+    /// included: where a suppression comment covering it goes (the editor's "allow with
+    /// reason" action). `None` for findings no suppression covers (the suppression rules').
+    pub item_start_line: Option<u32>,
 }
 
 impl Diagnostic {
@@ -213,6 +217,7 @@ impl Diagnostic {
             ty: String::new(),
             item_path: String::new(),
             execution_path: Vec::new(),
+            item_start_line: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use isolate_lint::report::{
 use isolate_lint::rules::{self, Level, Selector};
 use isolate_lint::{KeepTexts, LoadError, PackageSelection, Workspace, WorkspaceOptions};
 
-use crate::cli::{self, CheckArgs, EntriesArgs, EntriesFormat, Format};
+use crate::cli::{self, CheckArgs, EntriesArgs, EntriesFormat, Format, LspArgs};
 use crate::term;
 
 /// Loads the workspace, or says why not (the exit code is 2).
@@ -401,6 +401,14 @@ pub fn explain(rule: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `cargo isolate lsp`: the language server on stdin/stdout.
+pub fn lsp(args: LspArgs) -> ExitCode {
+    let options = isolate_lint::lsp::Options {
+        debounce: std::time::Duration::from_millis(args.debounce_ms),
+    };
+    ExitCode::from(isolate_lint::lsp::run_stdio(options) as u8)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

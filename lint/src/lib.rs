@@ -20,7 +20,8 @@
 //! 9. `analysis` - stages 5-8 over the facts in memory, then levels, into diagnostics;
 //! 10. [`report`] - renderers: human (miette), JSON, SARIF, GitHub workflow commands, short
 //!     lines and rustc's diagnostic JSON; [`baseline`] - accepted findings, keyed by
-//!     `fingerprint` (rule, file, item path, a hash of the item's normalised text).
+//!     `fingerprint` (rule, file, item path, a hash of the item's normalised text);
+//! 11. [`lsp`] - the language server: a [`Workspace`] kept alive, fed the editor's buffers.
 //!
 //! ```
 //! use isolate_lint::{Workspace, WorkspaceOptions};
@@ -47,6 +48,7 @@ mod diagnostic;
 mod facts;
 mod fingerprint;
 mod levels;
+pub mod lsp;
 mod parse;
 mod paths;
 mod project;

@@ -408,11 +408,45 @@ impl Workspace {
     /// directory), adding the file if it is new, and collects its facts again. No source file
     /// is read; a file new to the workspace has its configuration looked up once.
     pub fn set_file_text(&mut self, path: impl AsRef<Path>, text: impl Into<String>) -> FileId {
-        let abs = source::absolute(&self.cwd, path.as_ref());
         let text = text.into();
         let facts = crate::parse::parse_source(&text);
+        self.put_file(path.as_ref(), &text, facts)
+    }
+
+    /// Like [`Workspace::set_file_text`], but a text that cannot be parsed changes nothing and
+    /// the parse error is returned: the file keeps its last text that parsed and that text's
+    /// facts, so an editor's findings stay put while the user is halfway through an edit. A
+    /// file new to the workspace is not added until its text parses.
+    ///
+    /// ```
+    /// use isolate_lint::{Workspace, WorkspaceOptions};
+    ///
+    /// let mut ws = Workspace::new(WorkspaceOptions::default());
+    /// let lib = ws.update_file_text("/virtual/src/lib.rs", "static mut A: u8 = 0;")?;
+    /// let half_typed = ws.update_file_text("/virtual/src/lib.rs", "static mut A: u8 = 0; fn (");
+    /// assert!(half_typed.unwrap_err().starts_with("parse error at 1:"));
+    /// assert_eq!(ws.sources().text(lib).as_deref(), Some("static mut A: u8 = 0;"));
+    /// assert_eq!(ws.analyse().diagnostics.len(), 1);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn update_file_text(
+        &mut self,
+        path: impl AsRef<Path>,
+        text: &str,
+    ) -> Result<FileId, String> {
+        let facts = crate::parse::parse_source(text)?;
+        Ok(self.put_file(path.as_ref(), text, Ok(facts)))
+    }
+
+    fn put_file(
+        &mut self,
+        path: &Path,
+        text: &str,
+        facts: Result<crate::facts::FileFacts, String>,
+    ) -> FileId {
+        let abs = source::absolute(&self.cwd, path);
         if let Some(&id) = self.by_path.get(&abs) {
-            self.sources.set_text(id, &text);
+            self.sources.set_text(id, text);
             self.files[id.index()].facts = facts;
             return id;
         }
@@ -434,7 +468,7 @@ impl Workspace {
             workspace_rel,
             workspace_root,
         });
-        self.sources.set_text(id, &text);
+        self.sources.set_text(id, text);
         self.by_path.insert(abs.clone(), id);
         self.files.push(FileState {
             abs,

@@ -15,6 +15,15 @@ use crate::diagnostic::Loc;
 
 const MARKER: &str = "isolate:";
 
+/// The reason an editor writes into a suppression it inserts, for the user to replace: it
+/// suppresses, but counts as no reason (`suppression_without_reason` asks for a real one).
+pub(crate) const REASON_PLACEHOLDER: &str = "<why sharing this across users is safe>";
+
+/// The suppression comment for `rules` with `reason`: `// isolate: allow(a, b) -- reason`.
+pub(crate) fn comment(rules: &[&str], reason: &str) -> String {
+    format!("// {MARKER} allow({}) -- {reason}", rules.join(", "))
+}
+
 /// Finds every suppression comment in `source`.
 #[cfg(test)]
 pub(crate) fn scan_comments(source: &str) -> Vec<Suppression> {
@@ -334,6 +343,21 @@ mod tests {
                 .contains("static mut")
         );
         assert!(found[5].malformed.as_deref().unwrap().contains("`(`"));
+    }
+
+    #[test]
+    fn written_comments_read_back() {
+        let text = comment(&["static_mut", "isolate::lazy_singleton"], "metrics only");
+        assert_eq!(
+            text,
+            "// isolate: allow(static_mut, isolate::lazy_singleton) -- metrics only"
+        );
+        let read = &scan_comments(&text)[0];
+        assert_eq!(ids(read), ["static_mut", "isolate::lazy_singleton"]);
+        assert_eq!(read.reason.as_deref(), Some("metrics only"));
+        let placeholder = &scan_comments(&comment(&["static_mut"], REASON_PLACEHOLDER))[0];
+        assert_eq!(placeholder.reason.as_deref(), Some(REASON_PLACEHOLDER));
+        assert_eq!(placeholder.malformed, None);
     }
 
     fn attr(src: &str) -> Suppression {

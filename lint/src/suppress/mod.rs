@@ -14,9 +14,9 @@ pub(crate) mod without_reason;
 
 use std::collections::HashSet;
 
-pub(crate) use grammar::{comments_in, from_attribute};
+pub(crate) use grammar::{REASON_PLACEHOLDER, comments_in, from_attribute};
 
-use crate::diagnostic::{Applicability, Edit, Fix, Loc, Span};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Loc, Span};
 use crate::rules::{self, Candidate, Hit, Rule};
 use crate::source::FileId;
 
@@ -62,6 +62,13 @@ impl Suppression {
             Form::Comment => format!("isolate: allow({})", ids.join(", ")),
             Form::Attribute => format!("#[isolate::allow({})]", ids.join(", ")),
         }
+    }
+
+    /// The reason, unless there is none or it is still the placeholder an editor inserted.
+    fn given_reason(&self) -> Option<&str> {
+        self.reason
+            .as_deref()
+            .filter(|r| *r != grammar::REASON_PLACEHOLDER)
     }
 
     fn names(&self, rule: &Rule) -> bool {
@@ -179,7 +186,7 @@ fn check(file: FileId, s: &Suppression, used: bool) -> Vec<Candidate> {
         ));
         return out;
     }
-    if s.reason.is_none() {
+    if s.given_reason().is_none() {
         out.push(meta(
             rules::SUPPRESSION_WITHOUT_REASON,
             Hit {
@@ -256,6 +263,56 @@ fn check(file: FileId, s: &Suppression, used: bool) -> Vec<Candidate> {
     out
 }
 
+/// Whether a suppression can cover findings of `rule` (the suppression rules' own findings
+/// are about suppressions, which nothing suppresses).
+pub(crate) fn can_cover(rule: &Rule) -> bool {
+    rule != rules::SUPPRESSION_WITHOUT_REASON && rule != rules::UNUSED_SUPPRESSION
+}
+
+/// The edit that suppresses `d`: a `// isolate: allow(rule) -- reason` line inserted above its
+/// item (above the attributes and doc comments), indented like the item's first line, with
+/// the file's line ending. `text` is the text `d` was found in. `None` when no suppression
+/// covers `d` or its line is not in `text`.
+pub(crate) fn allow_fix(d: &Diagnostic, text: &str, reason: &str) -> Option<Fix> {
+    let line = d.item_start_line?;
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line as usize - 2)?.0 + 1
+    };
+    if start > text.len() || (start == text.len() && line > 1) {
+        return None;
+    }
+    let rest = &text[start..];
+    let indent: String = rest
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let eol = match rest.find('\n') {
+        Some(i) if rest[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    };
+    let at = Loc {
+        line,
+        column: 1,
+        end_line: line,
+        end_column: 1,
+        byte_start: start as u32,
+        byte_end: start as u32,
+    };
+    Some(Fix {
+        message: format!("allow `{}` here, with a reason", d.rule.id),
+        applicability: Applicability::MaybeIncorrect,
+        edits: vec![Edit {
+            span: Span {
+                file: d.primary.file,
+                loc: at,
+            },
+            replacement: format!("{indent}{}{eol}", grammar::comment(&[d.rule.id], reason)),
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +323,81 @@ mod tests {
             .into_iter()
             .find(|s| s.loc.line == line)
             .expect("a suppression on that line")
+    }
+
+    /// Analyses `src` as one file, applies the "allow with reason" edit of the finding of
+    /// `rule`, and returns the edited text and the rules found in it.
+    fn allowed(src: &str, rule: &str, reason: &str) -> (String, Vec<&'static str>) {
+        let mut ws = crate::Workspace::new(crate::WorkspaceOptions::default());
+        ws.set_file_text("/virtual/app/src/lib.rs", src);
+        let report = ws.analyse();
+        let d = report
+            .diagnostics
+            .iter()
+            .find(|d| d.rule.id == rule)
+            .unwrap_or_else(|| panic!("no {rule} in {:?}", report.diagnostics));
+        let fix = allow_fix(d, src, reason).expect("an allow fix");
+        assert_eq!(fix.edits.len(), 1);
+        let e = &fix.edits[0];
+        let bytes = e.span.loc.bytes_in(src).unwrap();
+        let edited = format!(
+            "{}{}{}",
+            &src[..bytes.start],
+            e.replacement,
+            &src[bytes.end..]
+        );
+        ws.set_file_text("/virtual/app/src/lib.rs", edited.as_str());
+        let after = ws.analyse();
+        let rules = after.diagnostics.iter().map(|d| d.rule.id).collect();
+        (edited, rules)
+    }
+
+    #[test]
+    fn allow_fix_inserts_a_covering_comment_above_the_item() {
+        let src = "mod m {\n    /// Doc.\n    #[used]\n    static mut A: u8 = 0;\n}\n";
+        let (edited, left) = allowed(src, "static_mut", "legacy counter");
+        assert_eq!(
+            edited,
+            "mod m {\n    // isolate: allow(static_mut) -- legacy counter\n    /// Doc.\n    \
+             #[used]\n    static mut A: u8 = 0;\n}\n"
+        );
+        assert!(left.is_empty(), "{left:?}");
+        // The first line of the file, and a file with CRLF line endings.
+        let (edited, left) = allowed("static mut A: u8 = 0;\r\nfn f() {}\r\n", "static_mut", "x");
+        assert_eq!(
+            edited,
+            "// isolate: allow(static_mut) -- x\r\nstatic mut A: u8 = 0;\r\nfn f() {}\r\n"
+        );
+        assert!(left.is_empty(), "{left:?}");
+        // An item inside `thread_local!`: the comment goes above the item, inside the call.
+        let src =
+            "use std::cell::Cell;\nthread_local! {\n\tstatic A: Cell<u8> = Cell::new(0);\n}\n";
+        let (edited, left) = allowed(src, "thread_local_state", "per-thread");
+        assert!(
+            edited.contains("{\n\t// isolate: allow(thread_local_state) -- per-thread\n\tstatic A"),
+            "{edited}"
+        );
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn the_placeholder_reason_suppresses_but_asks_for_a_real_one() {
+        let (edited, left) = allowed("static mut A: u8 = 0;\n", "static_mut", REASON_PLACEHOLDER);
+        assert!(
+            edited.starts_with("// isolate: allow(static_mut) -- <why"),
+            "{edited}"
+        );
+        assert_eq!(left, ["suppression_without_reason"]);
+    }
+
+    #[test]
+    fn no_allow_fix_for_the_suppression_rules() {
+        let src = "// isolate: allow(static_mut) -- nothing here\nconst A: u8 = 0;\n";
+        let mut ws = crate::Workspace::new(crate::WorkspaceOptions::default());
+        ws.set_file_text("/virtual/app/src/lib.rs", src);
+        let report = ws.analyse();
+        assert_eq!(report.diagnostics[0].rule.id, "unused_suppression");
+        assert_eq!(allow_fix(&report.diagnostics[0], src, "x"), None);
     }
 
     #[test]
