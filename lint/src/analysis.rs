@@ -8,6 +8,7 @@
 //!                ──▶ suppressions + meta-rules ──▶ levels ──▶ diagnostics
 //! ```
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -189,6 +190,16 @@ pub(crate) struct Outcome {
     pub file_crates: Vec<crate::project::CrateId>,
 }
 
+/// Where entry points count: a finding in a workspace with none is judged as a library's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ServingScope<'p> {
+    /// A Cargo workspace (or lone package), by its root directory.
+    Workspace(&'p std::path::Path),
+    /// Loose files grouped into a pseudo-crate, by its directory.
+    Loose(&'p std::path::Path),
+    Unknown,
+}
+
 /// Analyses `files` (indexed by [`FileId`]).
 pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
     let inputs: Vec<FileInput> = files
@@ -268,8 +279,31 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         state_types: appstate::state_types(&a, &registered),
     };
     let reach = Reachability::new(graph, &wanted);
-    for s in found.iter_mut().filter_map(|c| c.state.as_mut()) {
+    // A workspace (a lone package, a group of loose files) without an entry point of its own is
+    // a library, whatever else the scan holds: a directory of unrelated packages where one has
+    // a handler must not make the others' state "not reached".
+    let scope = |file: FileId| -> ServingScope {
+        let krate = tree.file_crate.get(file.index()).copied();
+        match krate.and_then(|k| project.crates.get(k)) {
+            Some(c) => match c.package {
+                Some(p) => ServingScope::Workspace(&project.packages[p].workspace_root),
+                None => ServingScope::Loose(&c.dir),
+            },
+            None => ServingScope::Unknown,
+        }
+    };
+    let serving: HashSet<ServingScope> = reach
+        .entries
+        .iter()
+        .map(|e| scope(reach.graph.locate(e.node).0))
+        .collect();
+    for c in found.iter_mut() {
+        let file = c.file;
+        let Some(s) = c.state.as_mut() else { continue };
         (s.reach, s.chain) = reach.reach(&s.target);
+        if s.reach == Reach::NotReached && !serving.contains(&scope(file)) {
+            s.reach = Reach::NoEntryPoints;
+        }
     }
     let entry_count = reach.entries.len();
 

@@ -196,3 +196,58 @@ fn dot_output_is_the_committed_picture_of_the_bundled_app() {
         ],
     );
 }
+
+#[test]
+fn a_package_without_entry_points_is_a_library_even_beside_a_server() {
+    // Two unrelated packages scanned together: the server's handlers say nothing about the
+    // library's state, which keeps the "no entry point" level (an error for a map).
+    let dir = temp_tree(&[
+        (
+            "server/Cargo.toml",
+            "[package]\nname = \"server\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("server/src/lib.rs", APP),
+        (
+            "library/Cargo.toml",
+            "[package]\nname = \"library\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "library/src/lib.rs",
+            "use std::sync::Mutex;\npub static CACHE: Mutex<Vec<u64>> = Mutex::new(Vec::new());\n\
+             pub fn remember(x: u64) { CACHE.lock().unwrap().push(x) }\n",
+        ),
+    ]);
+    let out = run_in(Some(dir.path()), &["check", "--format", "json"]);
+    let doc = out.json();
+    let levels: BTreeSet<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["item"].as_str().unwrap(),
+                f["level"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        levels,
+        BTreeSet::from([
+            "CACHE error".to_string(),
+            "SEEN error".to_string(),
+            "STARTED warning".to_string()
+        ]),
+        "{doc:#}"
+    );
+    let cache = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["item"] == "CACHE")
+        .unwrap();
+    assert!(
+        !cache["notes"].to_string().contains("not reached"),
+        "{cache:#}"
+    );
+}

@@ -67,6 +67,38 @@ const FRAMEWORKS: &[&str] = &[
     "poem_openapi",
 ];
 
+/// Crates whose routing functions (`get`, `trace`, `service_fn`, `from_fn`, ...) register
+/// handlers. A routing name imported from any other crate (`backtrace::trace(|f| ..)`,
+/// `std::iter::from_fn`) is not a route; one the resolver cannot follow (a glob import of an
+/// external module) still is.
+const ROUTING_CRATES: &[&str] = &[
+    "axum",
+    "axum_extra",
+    "actix_web",
+    "actix_service",
+    "actix_http",
+    "rocket",
+    "poem",
+    "salvo",
+    "ntex",
+    "tower",
+    "tower_http",
+    "hyper",
+    "hyper_util",
+    "warp",
+    "tide",
+    "tonic",
+    "utoipa_axum",
+    "aide",
+    "dropshot",
+    "gotham",
+    "trillium",
+    "viz",
+    "loco_rs",
+    "web",
+    "routing",
+];
+
 /// Impl attributes whose methods are GraphQL resolvers.
 const GRAPHQL_ATTRS: &[&str] = &["graphql_object", "Object", "Subscription", "ComplexObject"];
 
@@ -274,10 +306,9 @@ fn registration(
             .rev()
             .nth(1)
             .is_some_and(|m| matches!(m.as_str(), "iter" | "array" | "future" | "task"))
-        || res
-            .res
-            .iter()
-            .any(|x| matches!(x, Res::External(p) if std_lib(p)))
+        || res.res.iter().any(
+            |x| matches!(x, Res::External(p) if p.first().is_some_and(|c| !ROUTING_CRATES.contains(&c.as_str()))),
+        )
     {
         return None;
     }
@@ -340,7 +371,8 @@ mod tests {
                  fn b() { std::iter::from_fn(|| None::<u8>); }\n\
                  fn c() { let _: [u8; 2] = array::from_fn(|i| i as u8); }\n\
                  fn d() { core::array::from_fn::<u8, 2, _>(|i| i as u8); iter::from_fn(|| None::<u8>); }\n\
-                 fn e() { axum::middleware::from_fn(auth); } async fn auth() {}"
+                 fn e() { axum::middleware::from_fn(auth); } async fn auth() {}\n\
+                 fn f() { backtrace::trace(|frame| true); }"
             ),
             ["auth: middleware `axum::middleware::from_fn(auth)`"]
         );
