@@ -300,15 +300,27 @@ fn registration(
         p.first()
             .is_some_and(|c| matches!(c.as_str(), "std" | "core" | "alloc"))
     };
+    let externals: Vec<&Vec<String>> = res
+        .res
+        .iter()
+        .filter_map(|x| match x {
+            Res::External(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    // Any segment: a path guessed through an external glob import keeps the glob's prefix
+    // (`chrono::prelude::..::actix_web::web::get` after `use chrono::prelude::*`).
+    let routing_crate = |p: &&Vec<String>| p.iter().any(|c| ROUTING_CRATES.contains(&c.as_str()));
     if std_lib(&segs)
         || segs
             .iter()
             .rev()
             .nth(1)
             .is_some_and(|m| matches!(m.as_str(), "iter" | "array" | "future" | "task"))
-        || res.res.iter().any(
-            |x| matches!(x, Res::External(p) if p.first().is_some_and(|c| !ROUTING_CRATES.contains(&c.as_str()))),
-        )
+        || externals.iter().any(|p| std_lib(p))
+        // Resolved only to other crates (a glob import can add guesses: one routing crate
+        // among them is enough).
+        || (!externals.is_empty() && !externals.iter().any(routing_crate))
     {
         return None;
     }
@@ -372,9 +384,14 @@ mod tests {
                  fn c() { let _: [u8; 2] = array::from_fn(|i| i as u8); }\n\
                  fn d() { core::array::from_fn::<u8, 2, _>(|i| i as u8); iter::from_fn(|| None::<u8>); }\n\
                  fn e() { axum::middleware::from_fn(auth); } async fn auth() {}\n\
-                 fn f() { backtrace::trace(|frame| true); }"
+                 fn f() { backtrace::trace(|frame| true); }\n\
+                 mod m { use chrono::prelude::*; use actix_web::web; async fn h() {}\n\
+                   fn g() { web::post().to(h); } }"
             ),
-            ["auth: middleware `axum::middleware::from_fn(auth)`"]
+            [
+                "auth: middleware `axum::middleware::from_fn(auth)`",
+                "h: route `web::post(..).to(h)`"
+            ]
         );
     }
 
