@@ -289,6 +289,31 @@ pub(crate) fn class_of(kind: Option<GlobalKind>, shape: Shape, ty: &TypeExpr) ->
     let channel = leaves.iter().any(|p| {
         p.last().is_some_and(|l| CHANNELS.contains(&l.as_str())) && !p.iter().any(|s| s == "watch")
     });
+    // A `watch` channel end holds one value, the latest: no queue of many users' items. It is
+    // what it carries (`watch::Receiver<bool>` is a flag), unless a collection is written too.
+    let watch_end = |p: &[String]| {
+        p.iter().any(|s| s == "watch")
+            && p.last()
+                .is_some_and(|l| matches!(l.as_str(), "Receiver" | "Sender"))
+    };
+    let plain_or_queue = names().any(|n| {
+        PLAIN.contains(&n) || (CHANNELS.contains(&n) && !matches!(n, "Receiver" | "Sender"))
+    });
+    if leaves.iter().any(|p| watch_end(p))
+        && !plain_or_queue
+        && !matches!(kind, Some(GlobalKind::StaticMut | GlobalKind::ThreadLocal))
+    {
+        let carried_scalar = leaves
+            .iter()
+            .filter(|p| !watch_end(p))
+            .filter_map(|p| p.last().map(String::as_str))
+            .all(|n| SCALARS.contains(&n) || WRAPPERS.contains(&n));
+        return if carried_scalar {
+            StateClass::Scalar
+        } else {
+            StateClass::Payload
+        };
+    }
     match kind {
         Some(GlobalKind::StaticMut) => StateClass::Collection,
         Some(GlobalKind::ThreadLocal) => {
@@ -381,6 +406,27 @@ mod tests {
         assert_eq!(
             s(None, shape(true, false, false), "Option<Semaphore>"),
             Scalar
+        );
+        // A watch channel holds its latest value, not a queue (atuin `caps.warmed`).
+        assert_eq!(
+            s(
+                None,
+                shape(true, true, false),
+                "tokio::sync::watch::Receiver<bool>"
+            ),
+            Scalar
+        );
+        assert_eq!(
+            s(None, shape(true, true, false), "watch::Receiver<Config>"),
+            Payload
+        );
+        assert_eq!(
+            s(
+                None,
+                shape(true, true, false),
+                "watch::Receiver<HashMap<u64, Run>>"
+            ),
+            Collection
         );
         assert_eq!(
             s(None, shape(false, false, true), "LazyLock<reqwest::Client>"),
