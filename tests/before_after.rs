@@ -50,9 +50,9 @@ fn the_singleton_app_is_caught() {
     let report = lint(&repo().join("fixtures/apps/agent-backend"));
     let found = findings(&report);
     for (item, rule) in [
-        ("ACTIVE_RUNS", "shared_mutable_map"),
+        ("AppState.engine.active_runs", "shared_mutable_map"),
         ("RUN_HISTORY", "shared_mutable_map"),
-        ("EXECUTIONS", "shared_mutable_map"),
+        ("REGISTRY", "shared_mutable_map"),
     ] {
         assert!(
             found.contains(&(item.to_string(), rule)),

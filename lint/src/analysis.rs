@@ -8,17 +8,22 @@
 //!                ──▶ suppressions + meta-rules ──▶ levels ──▶ diagnostics
 //! ```
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::classify::{TypeIndex, TypeOverrides};
+use crate::appstate;
+use crate::classify::{StateKind, TypeIndex, TypeOverrides};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::facts::{FileFacts, Global, LocalModule};
+use crate::levels::{Reach, StateClass, class_of};
+use crate::paths::{Graph, Reachability, Target, Wanted};
 use crate::project::Project;
 use crate::project::modules::{FileInput, ModuleTree};
+use crate::report::EntryPoint;
 use crate::resolve::{Resolution, Resolver};
-use crate::rules::{self, Candidate, GlobalView, Level};
+use crate::rules::{self, Candidate, GlobalView, Level, StateOf};
 use crate::source::FileId;
 use crate::suppress::{self, Suppression, SuppressionScope};
 
@@ -28,6 +33,9 @@ pub(crate) struct Settings {
     pub config: Arc<Config>,
     /// By rule, in [`rules::ALL`] order.
     pub levels: Vec<Level>,
+    /// By rule: set by the config file or a command-line flag (then it wins over the levels
+    /// policy).
+    pub explicit: Vec<bool>,
     pub include_tests: bool,
 }
 
@@ -39,15 +47,18 @@ impl Settings {
         include_tests: bool,
     ) -> Self {
         let mut levels: Vec<Level> = rules::ALL.iter().map(|r| r.default_level).collect();
+        let mut explicit = vec![false; levels.len()];
         for (rule, level) in &config.rules {
             if let Some(i) = rules::ALL.iter().position(|r| r.id == rule.id) {
                 levels[i] = *level;
+                explicit[i] = true;
             }
         }
         for (selector, level) in flags {
             for (i, r) in rules::ALL.iter().enumerate() {
                 if selector.matches(r) {
                     levels[i] = *level;
+                    explicit[i] = true;
                 }
             }
         }
@@ -55,8 +66,17 @@ impl Settings {
         Settings {
             config,
             levels,
+            explicit,
             include_tests,
         }
+    }
+
+    /// Whether `rule`'s level was set by the config file or on the command line.
+    pub fn explicit(&self, rule: &rules::Rule) -> bool {
+        rules::ALL
+            .iter()
+            .position(|r| r.id == rule.id)
+            .is_some_and(|i| self.explicit[i])
     }
 
     pub fn level(&self, rule: &rules::Rule) -> Level {
@@ -127,12 +147,29 @@ impl<'a> Analysis<'a> {
     }
 
     /// The type index (for rules that classify more than globals).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "for rules that classify more than globals")
-    )]
     pub fn types(&self) -> &'a TypeIndex<'a> {
         self.types
+    }
+
+    /// The facts of `file`, if it parsed.
+    pub fn facts_of(&self, file: FileId) -> Option<&'a FileFacts> {
+        self.facts[file.index()]
+    }
+
+    /// How many files the analysis holds (parsed or not).
+    pub fn file_count(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// The settings `file` is linted with.
+    pub fn settings(&self, file: FileId) -> &'a Settings {
+        &self.files[file.index()].settings
+    }
+
+    /// The path of module `module` of `file` from its crate root, the crate's name first.
+    pub fn module_path(&self, file: FileId, module: LocalModule) -> Vec<String> {
+        self.resolver
+            .canonical_module_path(self.resolver.module(file, module))
     }
 }
 
@@ -152,8 +189,20 @@ pub(crate) struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Suppressed diagnostics with the suppression's reason.
     pub suppressed: Vec<(Diagnostic, Option<String>)>,
+    /// The entry points found, in node order.
+    pub entry_points: Vec<EntryPoint>,
     /// Per file: its crate (for the package and target a report names).
     pub file_crates: Vec<crate::project::CrateId>,
+}
+
+/// Where entry points count: a finding in a workspace with none is judged as a library's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ServingScope<'p> {
+    /// A Cargo workspace (or lone package), by its root directory.
+    Workspace(&'p std::path::Path),
+    /// Loose files grouped into a pseudo-crate, by its directory.
+    Loose(&'p std::path::Path),
+    Unknown,
 }
 
 /// Analyses `files` (indexed by [`FileId`]).
@@ -202,6 +251,13 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                 types: &types,
             };
             if let Some((rule, hit)) = rules::check_global(&view) {
+                let class = match (class_of(Some(g.kind), view.shape, &g.ty), view.state) {
+                    // Known per-thread scratch (buffers of plain values, kernel handle pools).
+                    (StateClass::ThreadLocalPayload, StateKind::ScratchBuffer) => {
+                        StateClass::ThreadLocalScalar
+                    }
+                    (class, _) => class,
+                };
                 found.push(Candidate {
                     rule,
                     file,
@@ -212,8 +268,8 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                     ty: g.ty_text.clone(),
                     hit,
                     global: Some((file, idx)),
-                    state: Some(view.state),
                     fix: None,
+                    state: Some(StateOf::new(class, Target::Global(file, idx))),
                 });
             }
         }
@@ -228,6 +284,49 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         }
     }
     found.extend(project_found);
+
+    // Application state, then execution paths: which findings a request handler reaches.
+    let graph = Graph::new(&a);
+    let registered = appstate::registered(&graph);
+    found.extend(appstate::candidates(&a, &registered));
+    let wanted = Wanted {
+        global_names: found
+            .iter()
+            .filter_map(|c| match c.state.as_ref().map(|s| &s.target) {
+                Some(Target::Global(f, i)) => Some(a.global(*f, *i).name.as_str()),
+                _ => None,
+            })
+            .collect(),
+        state_types: appstate::state_types(&a, &registered),
+    };
+    let reach = Reachability::new(graph, &wanted);
+    // A workspace (a lone package, a group of loose files) without an entry point of its own is
+    // a library, whatever else the scan holds: a directory of unrelated packages where one has
+    // a handler must not make the others' state "not reached".
+    let scope = |file: FileId| -> ServingScope {
+        let krate = tree.file_crate.get(file.index()).copied();
+        match krate.and_then(|k| project.crates.get(k)) {
+            Some(c) => match c.package {
+                Some(p) => ServingScope::Workspace(&project.packages[p].workspace_root),
+                None => ServingScope::Loose(&c.dir),
+            },
+            None => ServingScope::Unknown,
+        }
+    };
+    let serving: HashSet<ServingScope> = reach
+        .entries
+        .iter()
+        .map(|e| scope(reach.graph.locate(e.node).0))
+        .collect();
+    for c in found.iter_mut() {
+        let file = c.file;
+        let Some(s) = c.state.as_mut() else { continue };
+        (s.reach, s.chain) = reach.reach(&s.target);
+        if s.reach == Reach::NotReached && !serving.contains(&scope(file)) {
+            s.reach = Reach::NoEntryPoints;
+        }
+    }
+    let entry_count = reach.entries.len();
 
     let sups: Vec<_> = a
         .files()
@@ -250,7 +349,17 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         path
     };
     let to_diag = |c: Candidate| -> Option<Diagnostic> {
-        let severity = files[c.file.index()].settings.level(c.rule).severity()?;
+        let settings = &files[c.file.index()].settings;
+        let level = settings.level(c.rule);
+        // A rule switched off stays off; a level set in config or on the command line wins;
+        // otherwise state findings follow the levels policy.
+        let severity = match &c.state {
+            _ if level == Level::Allow => return None,
+            Some(s) if !settings.explicit(c.rule) => {
+                settings.config.policy.severity(s.class, s.reach)?
+            }
+            _ => level.severity()?,
+        };
         let path = item_path(&c);
         let mut d = Diagnostic::new(
             c.rule,
@@ -273,6 +382,21 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         d.fix = c.fix;
         d.item = c.item;
         d.ty = c.ty;
+        if let Some(s) = &c.state {
+            match s.reach {
+                Reach::Reached => {
+                    let (steps, related, text) = reach.describe(&s.chain);
+                    d.execution_path = steps;
+                    d.related.extend(related);
+                    d.notes.push(text);
+                }
+                Reach::NotReached => d.notes.push(format!(
+                    "not reached from any of the {entry_count} entry point{} found",
+                    if entry_count == 1 { "" } else { "s" }
+                )),
+                Reach::NoEntryPoints => {}
+            }
+        }
         d.item_start_line = suppress::can_cover(c.rule).then_some(c.start_line);
         Some(d)
     };
@@ -289,6 +413,20 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         .into_iter()
         .filter(|(c, _)| reported(c))
         .filter_map(|(c, reason)| to_diag(c).map(|d| (d, reason)))
+        .collect();
+    out.entry_points = reach
+        .entries
+        .iter()
+        .map(|e| {
+            let span = reach.span(e.node);
+            EntryPoint {
+                function: reach.graph.name(e.node),
+                span,
+                how: e.how.clone(),
+                registered_at: e.site,
+                reported: files[span.file.index()].reported,
+            }
+        })
         .collect();
     out.file_crates = tree.file_crate.clone();
     out

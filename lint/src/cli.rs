@@ -40,9 +40,40 @@ pub enum Command {
         /// A rule id, as listed by `cargo isolate rules` (`isolate::` prefix optional).
         rule: String,
     },
+    /// List the entry points (functions that serve requests) found under the PATHs, and how
+    /// each was found.
+    #[command(after_help = EXIT_CODES)]
+    Entries(EntriesArgs),
     /// Run the language server on stdin/stdout (for editors; see the README).
     #[command(after_help = LSP_EXIT_CODES)]
     Lsp(LspArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EntriesFormat {
+    /// `file:line  function  (how it was found)`, one per line, then a count.
+    Human,
+    /// One JSON document: `{"version":1,"entry_points":[..]}`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct EntriesArgs {
+    /// Directories or .rs files to read.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EntriesFormat::Human)]
+    pub format: EntriesFormat,
+    /// Use this config file for every file instead of the discovered ones.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also read test code.
+    #[arg(long)]
+    pub include_tests: bool,
+    /// Parser threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 pub const LSP_EXIT_CODES: &str = "\
@@ -69,6 +100,8 @@ pub enum Format {
     Human,
     /// One JSON document on stdout (schema in the README).
     Json,
+    /// A Graphviz digraph: entry points -> functions -> state, coloured by level.
+    Dot,
     /// SARIF 2.1.0 (GitHub code scanning: upload with github/codeql-action/upload-sarif).
     Sarif,
     /// GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding.
@@ -195,6 +228,9 @@ pub struct CheckArgs {
     /// When to colour human output.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Report only findings a request handler reaches (and exit by those alone).
+    #[arg(long)]
+    pub only_reachable: bool,
     /// The level flags in command-line order (filled after parsing).
     #[arg(skip)]
     pub levels: Vec<(String, Level)>,

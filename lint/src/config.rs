@@ -23,6 +23,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::classify::TypeOverrides;
+use crate::levels::{self, Policy, Reach, StateClass};
+use crate::paths::pattern::EntryPattern;
 use crate::project::Project;
 use crate::rules::{self, Level, Rule};
 
@@ -40,6 +42,10 @@ pub(crate) struct Config {
     pub overrides: TypeOverrides,
     /// Levels set by the file.
     pub rules: Vec<(&'static Rule, Level)>,
+    /// `entry_points`: functions that serve requests, besides those found automatically.
+    pub entry_points: Vec<EntryPattern>,
+    /// The levels policy, with the file's `[levels.<class>]` cells over the defaults.
+    pub policy: Policy,
 }
 
 impl Config {
@@ -80,7 +86,17 @@ struct RawConfig {
     mutable_types: Vec<String>,
     #[serde(default)]
     rules: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    entry_points: Vec<Spanned<String>>,
+    #[serde(default)]
+    levels: LevelTables,
 }
+
+/// `[levels.<class>]` tables: `reached`, `not_reached`, `no_entry_points` per class.
+type LevelTables = std::collections::BTreeMap<
+    Spanned<String>,
+    std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+>;
 
 #[derive(Debug, Deserialize)]
 struct Manifest {
@@ -212,6 +228,50 @@ fn load_table(path: &Path, only: Option<Table>) -> Result<Option<Config>, Config
         rules_out.retain(|(r, _): &(&Rule, Level)| r.id != rule.id);
         rules_out.push((rule, parsed));
     }
+    let mut entry_points = Vec::new();
+    for p in &raw.entry_points {
+        entry_points.push(EntryPattern::new(p.get_ref()).map_err(|e| err(e, Some(p.span())))?);
+    }
+    let mut policy = Policy::default();
+    for (class, cells) in &raw.levels {
+        let Some(c) = StateClass::from_key(class.get_ref()) else {
+            let known: Vec<&str> = StateClass::ALL.iter().map(|c| c.key()).collect();
+            return Err(err(
+                format!(
+                    "unknown state class `{}` in [levels]: expected one of {}",
+                    class.get_ref(),
+                    known.join(", ")
+                ),
+                Some(class.span()),
+            )
+            .into());
+        };
+        for (reach, level) in cells {
+            let Some(r) = Reach::from_key(reach.get_ref()) else {
+                return Err(err(
+                    format!(
+                        "unknown key `{}` in [levels.{}]: expected reached, not_reached or \
+                         no_entry_points",
+                        reach.get_ref(),
+                        class.get_ref()
+                    ),
+                    Some(reach.span()),
+                )
+                .into());
+            };
+            let Some(cell) = levels::parse_cell(level.get_ref()) else {
+                return Err(err(
+                    format!(
+                        "unknown level `{}`: expected `error`, `warning`, `note` or `allow`",
+                        level.get_ref()
+                    ),
+                    Some(level.span()),
+                )
+                .into());
+            };
+            policy.set(c, r, cell);
+        }
+    }
     let mut globs = GlobSetBuilder::new();
     for pattern in &raw.exclude {
         match GlobBuilder::new(pattern).literal_separator(true).build() {
@@ -232,6 +292,8 @@ fn load_table(path: &Path, only: Option<Table>) -> Result<Option<Config>, Config
         excludes: globs.build().unwrap_or_else(|_| GlobSet::empty()),
         overrides: TypeOverrides::new(&raw.mutable_types, &raw.immutable_types),
         rules: rules_out,
+        entry_points,
+        policy,
     }))
 }
 

@@ -1,4 +1,5 @@
-//! The `check`, `rules` and `explain` commands: options in, a report rendered, an exit code out.
+//! The `check`, `entries`, `rules` and `explain` commands: options in, a report rendered, an
+//! exit code out.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -7,27 +8,58 @@ use std::time::Instant;
 
 use isolate_lint::baseline::Baseline;
 use isolate_lint::report::{
-    FailOn, Renderer, github::Github, human::Human, json::Json, rustc::RustcJson, sarif::Sarif210,
-    short::Short,
+    FailOn, Renderer, dot::Dot, github::Github, human::Human, json::Json, rustc::RustcJson,
+    sarif::Sarif210, short::Short,
 };
-use isolate_lint::rules::{self, Selector};
+use isolate_lint::rules::{self, Level, Selector};
 use isolate_lint::{KeepTexts, LoadError, PackageSelection, Workspace, WorkspaceOptions};
 
-use crate::cli::{self, CheckArgs, Format, LspArgs};
+use crate::cli::{self, CheckArgs, EntriesArgs, EntriesFormat, Format, LspArgs};
 use crate::term;
 
-/// `cargo isolate check`.
-pub fn check(args: CheckArgs) -> ExitCode {
-    let mut levels = Vec::new();
-    for (id, level) in &args.levels {
+/// Loads the workspace, or says why not (the exit code is 2).
+fn load(
+    opts: WorkspaceOptions,
+    progress_shown: bool,
+    cwd: &std::path::Path,
+) -> Result<Workspace, ExitCode> {
+    let progress = term::Progress::new(progress_shown);
+    let loaded = Workspace::load(opts, &|done, total| progress.update(done, total));
+    progress.finish();
+    match loaded {
+        Ok(ws) => Ok(ws),
+        Err(LoadError::Config(e)) => {
+            term::config_error(&e, cwd);
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            term::error(e);
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The level flags as selectors, or the exit code of a bad rule id.
+fn selectors(levels: &[(String, Level)]) -> Result<Vec<(Selector, Level)>, ExitCode> {
+    let mut out = Vec::new();
+    for (id, level) in levels {
         match Selector::parse(id) {
-            Ok(s) => levels.push((s, *level)),
+            Ok(s) => out.push((s, *level)),
             Err(unknown) => {
                 term::error(format_args!("{unknown} (`all` selects every rule)"));
-                return ExitCode::from(2);
+                return Err(ExitCode::from(2));
             }
         }
     }
+    Ok(out)
+}
+
+/// `cargo isolate check`.
+pub fn check(args: CheckArgs) -> ExitCode {
+    let levels = match selectors(&args.levels) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     if args.with_cargo_check && args.format != Format::RustcJson {
         term::error("--with-cargo-check needs --message-format=json (or --format rustc-json)");
         return ExitCode::from(2);
@@ -88,7 +120,9 @@ pub fn check(args: CheckArgs) -> ExitCode {
             Format::RustcJson => KeepTexts::All,
             Format::Human => KeepTexts::Findable,
             _ if baselines => KeepTexts::Findable,
-            Format::Json | Format::Sarif | Format::Github | Format::Short => KeepTexts::None,
+            Format::Json | Format::Sarif | Format::Github | Format::Short | Format::Dot => {
+                KeepTexts::None
+            }
         },
         only_packages,
     };
@@ -104,19 +138,9 @@ pub fn check(args: CheckArgs) -> ExitCode {
         None
     };
     let started = Instant::now();
-    let progress = term::Progress::new(args.format == Format::Human && !args.quiet);
-    let loaded = Workspace::load(opts, &|done, total| progress.update(done, total));
-    progress.finish();
-    let mut ws = match loaded {
+    let mut ws = match load(opts, args.format == Format::Human && !args.quiet, &cwd) {
         Ok(ws) => ws,
-        Err(LoadError::Config(e)) => {
-            term::config_error(&e, &cwd);
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            term::error(e);
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut report = ws.analyse();
     if let Some(b) = &baseline {
@@ -145,6 +169,9 @@ pub fn check(args: CheckArgs) -> ExitCode {
         }
     }
     report.duration = started.elapsed();
+    if args.only_reachable {
+        report.retain_reachable();
+    }
     // What a format's document cannot say goes to stderr.
     if matches!(
         args.format,
@@ -169,6 +196,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     }
     let renderer: Box<dyn Renderer> = match args.format {
         Format::Json => Box::new(Json),
+        Format::Dot => Box::new(Dot),
         Format::Sarif => Box::new(Sarif210),
         Format::Github => Box::new(Github {
             root: std::env::var_os("GITHUB_WORKSPACE")
@@ -206,6 +234,75 @@ pub fn check(args: CheckArgs) -> ExitCode {
         ExitCode::SUCCESS => ExitCode::from(code as u8),
         failed => failed,
     }
+}
+
+/// `cargo isolate entries`: the entry points under the PATHs.
+pub fn entries(args: EntriesArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let opts = WorkspaceOptions {
+        paths: args.paths,
+        config: args.config,
+        include_tests: args.include_tests,
+        jobs: args.jobs.map(usize::from),
+        cwd: Some(cwd.clone()),
+        keep_texts: KeepTexts::None,
+        ..WorkspaceOptions::default()
+    };
+    let mut ws = match load(opts, false, &cwd) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let report = ws.analyse();
+    if report.files_scanned == 0 {
+        term::error(format_args!(
+            "none of the {} .rs files found could be parsed",
+            report.errors.len()
+        ));
+        return ExitCode::from(2);
+    }
+    let shown: Vec<_> = report.entry_points.iter().filter(|e| e.reported).collect();
+    let mut out = Vec::new();
+    match args.format {
+        EntriesFormat::Json => {
+            if isolate_lint::report::json::write_entries(&report, ws.sources(), &mut out).is_err() {
+                return ExitCode::from(2);
+            }
+        }
+        EntriesFormat::Human => {
+            for e in &report.errors {
+                term::warning(format_args!("could not read {}: {}", e.path, e.message));
+            }
+            let place = |span: &isolate_lint::Span| {
+                format!("{}:{}", ws.sources().path(span.file).display, span.loc.line)
+            };
+            let width = shown
+                .iter()
+                .map(|e| place(&e.span).len())
+                .max()
+                .unwrap_or(0);
+            for e in &shown {
+                let site = e
+                    .registered_at
+                    .map(|s| format!(", at {}", place(&s)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{:<width$}  {}  ({}{site})",
+                    place(&e.span),
+                    e.function,
+                    e.how
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{} entry point{}",
+                shown.len(),
+                if shown.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+    std::mem::forget(ws);
+    print(&out)
 }
 
 /// Runs `cargo check --message-format=json` with the same package selection, forwarding every

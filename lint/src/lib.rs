@@ -41,14 +41,17 @@
 
 mod accessors;
 mod analysis;
+mod appstate;
 pub mod baseline;
 mod classify;
 mod config;
 mod diagnostic;
 mod facts;
 mod fingerprint;
+mod levels;
 pub mod lsp;
 mod parse;
+mod paths;
 mod project;
 pub mod report;
 mod resolve;

@@ -524,15 +524,21 @@ mod tests {
             ),
             (
                 "crates/api/src/lib.rs",
-                "use core_state::registry::Registry; pub use core_state::*;",
+                "use core_state::registry::Registry; pub use core_state::*; mod web;",
             ),
             (
                 "crates/core/src/lib.rs",
                 "pub mod registry; pub fn init() {}",
             ),
             ("crates/core/src/registry.rs", "pub struct Registry;"),
+            ("crates/api/src/web.rs", "use actix_web::web::*;"),
         ]);
         assert_eq!(names(&fx, 0, "Registry"), ["type Registry#2"]);
+        assert_eq!(
+            names(&fx, 3, "core_state::init"),
+            ["fn init#1"],
+            "a crate name is not taken for a member of an external glob"
+        );
         assert_eq!(names(&fx, 0, "core_state::init"), ["fn init#1"]);
         assert_eq!(
             names(&fx, 0, "init"),

@@ -491,6 +491,7 @@ impl Workspace {
                 .map(|(diagnostic, reason)| Suppressed { diagnostic, reason })
                 .collect(),
             errors: self.walk_errors.clone(),
+            entry_points: outcome.entry_points,
             files_scanned: self
                 .files
                 .iter()

@@ -312,6 +312,133 @@ fn sarif_of_a_scan_with_unparsable_files_is_still_valid() {
     );
 }
 
+// ---------------------------------------------------------------- execution paths, end to end
+
+/// The chain the call graph finds in the bundled agent backend, as `(file, line, function)`:
+/// the route handler, the engine method it calls, the accessor that hands out `REGISTRY`.
+const REGISTRY_CHAIN: [(&str, u64, &str); 3] = [
+    ("src/api/runs.rs", 20, "create_run"),
+    ("src/engine.rs", 65, "Engine::start"),
+    ("src/registry.rs", 24, "registry"),
+];
+
+fn agent_backend() -> std::path::PathBuf {
+    common::fixtures_dir().join("apps/agent-backend")
+}
+
+#[test]
+fn a_real_apps_execution_path_reaches_json_sarif_rustc_json_and_human_output() {
+    let app = agent_backend();
+    // JSON: the finding at REGISTRY carries the chain, entry first.
+    let out = run_in(Some(&app), &["check", "--format", "json"]);
+    out.assert_code(1);
+    let doc = out.json();
+    let registry = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["item"] == "REGISTRY")
+        .unwrap_or_else(|| panic!("no REGISTRY finding: {doc:#}"));
+    assert_eq!(registry["on_execution_path"], true);
+    let chain: Vec<(&str, u64, &str)> = registry["execution_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap(),
+                s["line"].as_u64().unwrap(),
+                s["function"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(chain, REGISTRY_CHAIN, "{registry:#}");
+    // A global no handler reaches has an empty path.
+    let unreached = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["item"] == "LISTEN_OVERRIDE")
+        .unwrap_or_else(|| panic!("no LISTEN_OVERRIDE finding: {doc:#}"));
+    assert_eq!(unreached["on_execution_path"], false);
+    assert_eq!(unreached["execution_path"], serde_json::json!([]));
+
+    // SARIF: the same chain as a code flow, ending at the global itself.
+    let (_, doc) = sarif_of(&app, &[]);
+    let result = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["locations"][0]["logicalLocations"][0]["name"] == "REGISTRY")
+        .unwrap_or_else(|| panic!("no REGISTRY result: {doc:#}"));
+    let flow: Vec<(String, u64)> = result["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let p = &l["location"]["physicalLocation"];
+            (
+                p["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                p["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(String, u64)> = REGISTRY_CHAIN
+        .iter()
+        .map(|(f, l, _)| (f.to_string(), *l))
+        .collect();
+    expected.push(("src/registry.rs".to_string(), 21));
+    assert_eq!(flow, expected, "{result:#}");
+    let unreached = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["locations"][0]["logicalLocations"][0]["name"] == "LISTEN_OVERRIDE")
+        .unwrap();
+    assert!(unreached["codeFlows"].is_null(), "{unreached:#}");
+
+    // rustc's JSON: one child note with a span per step.
+    let out = run_in(Some(&app), &["check", "--message-format=json"]);
+    let message = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|m| {
+            m["message"]["message"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("`REGISTRY`"))
+        })
+        .unwrap_or_else(|| panic!("no REGISTRY message:\n{}", out.stdout));
+    let steps: Vec<(String, u64)> = message["message"]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["spans"].as_array().unwrap().is_empty())
+        .map(|c| {
+            let span = &c["spans"][0];
+            (
+                span["file_name"].as_str().unwrap().to_string(),
+                span["line_start"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let files: Vec<(String, u64)> = REGISTRY_CHAIN
+        .iter()
+        .map(|(f, l, _)| (f.to_string(), *l))
+        .collect();
+    assert_eq!(steps, files, "{message:#}");
+
+    // Human: the chain in words, and the reason an unreached global is low.
+    let out = run_in(Some(&app), &["check"]);
+    common::assert_contains(
+        &out.all_output(),
+        &[
+            "reached from handler `create_run` -> `Engine::start` -> `registry`",
+            "not reached from any of the 6 entry points found",
+        ],
+    );
+}
+
 // ---------------------------------------------------------------- library-level rendering
 
 mod rendering {

@@ -215,6 +215,7 @@ fn json_has_exactly_the_documented_keys() {
             "baselined",
             "baseline_absent",
             "errors",
+            "entry_points",
             "summary"
         ])
     );
@@ -225,13 +226,17 @@ fn json_has_exactly_the_documented_keys() {
             "files_scanned",
             "errors",
             "warnings",
+            "notes",
             "suppressed",
+            "entry_points",
+            "reached",
             "baselined",
             "duration_ms"
         ])
     );
-    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `item_path` and
-    // `baselined` came after the first release, in the same `version: 1`.
+    // Keys are only ever added: `path`, `related`, `notes`, `fix`, `item_path`, `baselined`,
+    // `on_execution_path` and `execution_path` came after the first release, in the same
+    // `version: 1`.
     let finding_keys = [
         "rule",
         "level",
@@ -249,6 +254,8 @@ fn json_has_exactly_the_documented_keys() {
         "type",
         "message",
         "help",
+        "on_execution_path",
+        "execution_path",
         "baselined",
     ];
     assert_eq!(keys(&doc["findings"][0]), set(&finding_keys), "{doc}");
@@ -264,7 +271,10 @@ fn json_has_exactly_the_documented_keys() {
         "files_scanned",
         "errors",
         "warnings",
+        "notes",
         "suppressed",
+        "entry_points",
+        "reached",
         "duration_ms",
     ] {
         assert!(

@@ -19,9 +19,9 @@ fn rules() -> Vec<&'static str> {
 }
 
 /// Lower bounds, so that deleting fixtures makes the test fail. Raise them when adding cases.
-const MIN_POSITIVE_MARKERS: usize = 265;
-const MIN_NEGATIVE_CASES: usize = 100;
-const MIN_CASES: usize = 51;
+const MIN_POSITIVE_MARKERS: usize = 320;
+const MIN_NEGATIVE_CASES: usize = 105;
+const MIN_CASES: usize = 62;
 
 /// Where an expected finding must appear in the linter's JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +38,8 @@ struct Marker {
     section: Section,
     rule: String,
     level: Option<String>,
+    /// `via a -> b -> c`: the execution path's functions, entry first; `unreached`: none.
+    chain: Option<Vec<String>>,
 }
 
 /// What a case's markers expect.
@@ -48,6 +50,8 @@ struct Expectations {
     parse_errors: Vec<String>,
     /// `// ok:` comments: deliberately unreported items (counted, not matched).
     negatives: usize,
+    /// `//~ entry` markers: (file, line) of every entry point `entries` must list.
+    entries: Vec<(String, u64)>,
 }
 
 /// One fixture case: a single file or a directory linted as a root.
@@ -61,6 +65,8 @@ struct Case {
     files: Vec<String>,
     /// First line of `expected-error.txt`, for config-error cases.
     expected_error: Option<String>,
+    /// An app: every marker gives level and chain, and `//~ entry` lists the entry points.
+    strict: bool,
 }
 
 impl Case {
@@ -90,6 +96,7 @@ fn discover() -> Vec<Case> {
             root,
             files: vec![name],
             expected_error: None,
+            strict: false,
         });
     }
     for group in ["projects", "apps"] {
@@ -115,6 +122,7 @@ fn discover() -> Vec<Case> {
                 root: dir,
                 files,
                 expected_error,
+                strict: group == "apps",
             });
         }
     }
@@ -179,6 +187,10 @@ fn parse_markers(rel: &str, source: &str, into: &mut Expectations) {
                 into.parse_errors.push(rel.to_owned());
                 continue;
             }
+            if word == "entry" {
+                into.entries.push((rel.to_owned(), line));
+                continue;
+            }
             let section = if word == "suppressed" {
                 word = words
                     .next()
@@ -197,16 +209,30 @@ fn parse_markers(rel: &str, source: &str, into: &mut Expectations) {
             );
             if let Some(level) = &level {
                 assert!(
-                    level == "warning" || level == "error",
-                    "{rel}:{line_no}: level must be `warning` or `error`, not `{level}`"
+                    level == "warning" || level == "error" || level == "note",
+                    "{rel}:{line_no}: level must be `note`, `warning` or `error`, not `{level}`"
                 );
             }
+            let rest: Vec<&str> = words.collect();
+            let chain = match rest.first() {
+                Some(&"unreached") => Some(Vec::new()),
+                Some(&"via") => Some(
+                    rest[1..]
+                        .join(" ")
+                        .split("->")
+                        .map(|f| f.trim().to_owned())
+                        .filter(|f| !f.is_empty())
+                        .collect(),
+                ),
+                _ => None,
+            };
             into.markers.push(Marker {
                 file: rel.to_owned(),
                 line,
                 section,
                 rule: rule.to_owned(),
                 level,
+                chain,
             });
         }
     }
@@ -232,6 +258,8 @@ struct Actual {
     rule: String,
     level: String,
     item: String,
+    /// The functions of `execution_path`, entry first.
+    chain: Vec<String>,
 }
 
 fn actuals(doc: &Value, key: &str, section: Section) -> Result<Vec<Actual>, String> {
@@ -254,6 +282,15 @@ fn actuals(doc: &Value, key: &str, section: Section) -> Result<Vec<Actual>, Stri
                 rule: text("rule")?,
                 level: text("level")?,
                 item: f["item"].as_str().unwrap_or("?").to_owned(),
+                chain: f["execution_path"]
+                    .as_array()
+                    .map(|steps| {
+                        steps
+                            .iter()
+                            .map(|s| s["function"].as_str().unwrap_or("?").to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         })
         .collect()
@@ -324,6 +361,26 @@ fn check_case(case: &Case, exp: &Expectations) -> Vec<String> {
                         marker.file, marker.line, marker.rule, found.item, found.level
                     ));
                 }
+                if let Some(chain) = &marker.chain
+                    && &found.chain != chain
+                {
+                    let show = |c: &[String]| {
+                        if c.is_empty() {
+                            "unreached".to_owned()
+                        } else {
+                            format!("via {}", c.join(" -> "))
+                        }
+                    };
+                    problems.push(format!(
+                        "{}:{}: {} `{}` is {}, expected {}",
+                        marker.file,
+                        marker.line,
+                        marker.rule,
+                        found.item,
+                        show(&found.chain),
+                        show(chain)
+                    ));
+                }
             }
             None => problems.push(format!(
                 "{}:{}: missing {}{}{}",
@@ -384,6 +441,21 @@ fn check_case(case: &Case, exp: &Expectations) -> Vec<String> {
         }
     }
 
+    // Apps assert levels and chains exactly, and their entry points.
+    if case.strict {
+        for m in &exp.markers {
+            if m.level.is_none() || m.chain.is_none() {
+                problems.push(format!(
+                    "{}:{}: a marker in apps/ must give the level and `via ..` or `unreached`",
+                    m.file, m.line
+                ));
+            }
+        }
+    }
+    if case.strict || !exp.entries.is_empty() {
+        problems.extend(check_entries(case, exp));
+    }
+
     // Exit code: 1 exactly when an error-level finding is reported.
     let any_error = actual
         .iter()
@@ -399,6 +471,57 @@ fn check_case(case: &Case, exp: &Expectations) -> Vec<String> {
     problems
 }
 
+/// `cargo isolate entries --format json` must list exactly the `//~ entry` lines.
+fn check_entries(case: &Case, exp: &Expectations) -> Vec<String> {
+    let target = case.target.to_str().expect("UTF-8 fixture path");
+    let output: Run = run(&["entries", "--format", "json", target]);
+    let doc: Value = match serde_json::from_str(&output.stdout) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return vec![format!(
+                "`entries` stdout is not JSON ({e}): {}",
+                output.stderr
+            )];
+        }
+    };
+    let mut actual: Vec<(String, u64)> = doc["entry_points"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|e| {
+                    (
+                        e["file"].as_str().unwrap_or("?").to_owned(),
+                        e["line"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut expected = exp.entries.clone();
+    actual.sort();
+    expected.sort();
+    let mut problems = Vec::new();
+    for e in &expected {
+        if !actual.contains(e) {
+            problems.push(format!("{}:{}: missing entry point", e.0, e.1));
+        }
+    }
+    for a in &actual {
+        if !expected.contains(a) {
+            let how = doc["entry_points"]
+                .as_array()
+                .and_then(|l| {
+                    l.iter()
+                        .find(|e| e["file"] == a.0.as_str() && e["line"] == a.1)
+                })
+                .map(|e| format!("{} ({})", e["function"], e["how"]))
+                .unwrap_or_default();
+            problems.push(format!("{}:{}: unexpected entry point {how}", a.0, a.1));
+        }
+    }
+    problems
+}
+
 #[test]
 fn marker_parser_reads_every_form() {
     let mut exp = Expectations::default();
@@ -408,13 +531,24 @@ fn marker_parser_reads_every_form() {
                   // isolate: allow(x)\n\
                   //~^^ thread_local_state trailing words are a comment\n\
                   //~ parse_error\n\
-                  static B: u8 = 0; // ok: immutable\n";
+                  static B: u8 = 0; // ok: immutable\n\
+                  static C: u8 = 0; //~ lazy_singleton=note via a -> B::b -> c //~ static_mut=note unreached\n\
+                  fn h() {} //~ entry\n";
     parse_markers("f.rs", source, &mut exp);
     let got: Vec<(u64, Section, &str, Option<&str>)> = exp
         .markers
         .iter()
         .map(|m| (m.line, m.section, m.rule.as_str(), m.level.as_deref()))
         .collect();
+    let chains: Vec<Option<Vec<String>>> = exp.markers.iter().map(|m| m.chain.clone()).collect();
+    assert_eq!(
+        &chains[5..],
+        [
+            Some(vec!["a".to_string(), "B::b".into(), "c".into()]),
+            Some(vec![])
+        ]
+    );
+    assert_eq!(exp.entries, [("f.rs".to_string(), 9)]);
     assert_eq!(
         got,
         vec![
@@ -423,6 +557,8 @@ fn marker_parser_reads_every_form() {
             (1, Section::Findings, "interior_mutable_static", None),
             (4, Section::Findings, "unused_suppression", None),
             (3, Section::Findings, "thread_local_state", None),
+            (8, Section::Findings, "lazy_singleton", Some("note")),
+            (8, Section::Findings, "static_mut", Some("note")),
         ]
     );
     assert_eq!(exp.parse_errors, vec!["f.rs".to_owned()]);

@@ -6,8 +6,6 @@ pub(crate) mod known;
 mod state;
 pub(crate) mod trail;
 
-#[allow(unused_imports, reason = "the level policy reads the class")]
-pub(crate) use state::StateClass;
 pub(crate) use state::{StateKind, state_of};
 
 use std::cell::{Cell, RefCell};

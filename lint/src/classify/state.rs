@@ -20,23 +20,6 @@
 use super::Shape;
 use crate::facts::GlobalKind;
 
-/// The risk row of a global's state (issue 7's level table).
-#[allow(
-    dead_code,
-    reason = "the level policy (issue 7's reachability half) reads it from `Candidate::state`"
-)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum StateClass {
-    /// `static mut`; collections, maps, caches, channels and queues.
-    Collection,
-    /// Other state that can hold request data.
-    RequestData,
-    /// Scalars, ids, metrics, per-thread scratch buffers of plain values.
-    Scalar,
-    /// Immutable: never reported.
-    Constant,
-}
-
 /// What the mutable part of a global is, for messages and help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum StateKind {
@@ -60,27 +43,6 @@ pub(crate) enum StateKind {
     /// Atomics, flags, counters, ids: interior mutability over plain values.
     Scalar,
     Constant,
-}
-
-impl StateKind {
-    /// The risk row.
-    #[allow(
-        dead_code,
-        reason = "the level policy (issue 7's reachability half) reads it from `Candidate::state`"
-    )]
-    pub fn class(self) -> StateClass {
-        match self {
-            StateKind::StaticMut
-            | StateKind::ConcurrentMap
-            | StateKind::LockedCollection
-            | StateKind::Channel => StateClass::Collection,
-            StateKind::LockedData | StateKind::Watch | StateKind::UnknownContents => {
-                StateClass::RequestData
-            }
-            StateKind::ScratchBuffer | StateKind::Metric | StateKind::Scalar => StateClass::Scalar,
-            StateKind::Constant => StateClass::Constant,
-        }
-    }
 }
 
 /// The state a global declared as `kind` with a type of shape `s` holds.
@@ -141,7 +103,7 @@ mod tests {
             s.map_under_lock = true;
             s.data_collection = true;
         });
-        assert_eq!(state_of(tl, &payload).class(), StateClass::Collection);
+        assert_eq!(state_of(tl, &payload), StateKind::LockedCollection);
         let metric = shape(|s| {
             s.interior = true;
             s.metric = true;
@@ -151,15 +113,15 @@ mod tests {
             s.lazy = true;
             s.unknown = true;
         });
-        assert_eq!(state_of(st, &client).class(), StateClass::RequestData);
+        assert_eq!(state_of(st, &client), StateKind::UnknownContents);
         let constant = shape(|s| {
             s.lazy = true;
             s.data = true;
         });
         assert_eq!(state_of(st, &constant), StateKind::Constant);
         assert_eq!(
-            state_of(GlobalKind::StaticMut, &Shape::default()).class(),
-            StateClass::Collection
+            state_of(GlobalKind::StaticMut, &Shape::default()),
+            StateKind::StaticMut
         );
     }
 }

@@ -6,10 +6,12 @@
 use syn::visit::{self, Visit};
 
 use super::macros::{MacroStatic, parse_lazy_static, parse_thread_local};
+use super::routes::{self, CallKind, Seen};
 use super::types::{self, from_syn};
 use super::{
-    Call, Callee, FileFacts, FnFact, Global, GlobalKind, ImplFact, LocalModule, ModuleFact,
-    ModuleKind, PathText, StaticRet, TestFeatures, TypeDef, TypeDefKind, UseFact,
+    Call, Callee, Extract, FileFacts, FnFact, Global, GlobalKind, Handler, ImplFact, LocalModule,
+    ModuleFact, ModuleKind, PathText, Recv, Registration, RouteKind, StateKind, StateReg,
+    StaticRet, TestFeatures, TypeDef, TypeDefKind, UseFact,
 };
 use crate::diagnostic::Loc;
 use crate::suppress;
@@ -54,13 +56,55 @@ struct FnFrame<'ast> {
     /// The names bound by the fn's patterns so far (parameters, `let`, closures, `match`
     /// arms), borrowed from the tree: a use of one of them is a local, not worth a string.
     locals: Vec<&'ast proc_macro2::Ident>,
+    /// Its function's index in `facts.fns`.
+    index: u32,
+    /// A handler closure collected as its own function: names it uses that the enclosing
+    /// function binds are captures, not uses.
+    closure: bool,
+    /// Captured names (closures only).
+    captured: Vec<&'ast proc_macro2::Ident>,
+    /// Parameters and `let`s with what the syntax says of their type, latest last.
+    bindings: Vec<Binding<'ast>>,
 }
 
-impl FnFrame<'_> {
+/// A name bound by a parameter or a `let`.
+#[derive(Clone, Copy)]
+struct Binding<'ast> {
+    ident: &'ast proc_macro2::Ident,
+    /// The parameter's position (receiver not counted).
+    param: Option<u32>,
+    /// The declared type (for `State(x): State<T>`, the whole `State<T>`).
+    ty: Option<&'ast syn::Type>,
+    init: Option<&'ast syn::Expr>,
+}
+
+impl<'ast> FnFrame<'ast> {
+    fn new(index: u32, closure: bool) -> Self {
+        FnFrame {
+            uses: Vec::new(),
+            calls: Vec::new(),
+            locals: Vec::new(),
+            index,
+            closure,
+            captured: Vec::new(),
+            bindings: Vec::new(),
+        }
+    }
+
+    fn binding(&self, ident: &proc_macro2::Ident) -> Option<Binding<'ast>> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|b| b.ident == ident)
+            .copied()
+    }
+
     /// What the body collected, sorted and deduplicated in exact-size vectors; the frame keeps
     /// its (emptied) buffers for the next function.
     fn take(&mut self) -> (Box<[PathText]>, Box<[Call]>) {
         self.locals.clear();
+        self.captured.clear();
+        self.bindings.clear();
         self.uses.sort_unstable();
         self.uses.dedup();
         let uses: Box<[PathText]> = self.uses.drain(..).collect();
@@ -109,6 +153,14 @@ impl<'ast> Collector<'ast> {
             .chain(own.into_iter().flatten())
             .collect();
         Some(all.into_boxed_slice())
+    }
+
+    /// Whether `ident` is a local of a function enclosing frame `depth`.
+    fn lookup_local(&self, depth: usize, ident: &proc_macro2::Ident) -> bool {
+        self.fn_stack[..depth]
+            .iter()
+            .rev()
+            .any(|f| f.locals.contains(&ident))
     }
 
     fn push_global(
@@ -214,30 +266,21 @@ impl<'ast> Collector<'ast> {
     ) {
         self.push_attr_suppressions(attrs);
         self.with_test_attrs(attrs, start, body.brace_token.span.close(), |c| {
-            let name = sig.ident.to_string().into_boxed_str();
             let owner = c.impl_stack.last().copied();
-            let frame = c.spare.pop().unwrap_or_else(|| FnFrame {
-                uses: Vec::new(),
-                calls: Vec::new(),
-                locals: Vec::new(),
-            });
-            c.fn_stack.push(frame);
-            // Items inside a fn body belong to no impl.
-            let impls = std::mem::take(&mut c.impl_stack);
-            visit::visit_signature(c, sig);
-            c.visit_block(body);
-            c.impl_stack = impls;
-            let mut frame = c.fn_stack.pop().expect("pushed above");
-            let (uses, calls) = frame.take();
-            c.spare.push(frame);
             // Only `&'static T` returns matter (singleton accessors); only they get a byte
             // range too (its conversion from characters is the costly part of a position).
             let static_ret = match &sig.output {
                 syn::ReturnType::Type(_, ty) => static_ref_in(ty).map(|r| (&**ty, r)),
                 syn::ReturnType::Default => None,
             };
+            let in_trait_impl = owner
+                .and_then(|i| c.facts.impls.get(i as usize))
+                .is_some_and(|i| !i.is_trait && i.trait_path.is_some());
+            // The fact is pushed before the body is read, so closures and registrations in the
+            // body can name it by index.
+            let index = c.facts.fns.len() as u32;
             c.facts.fns.push(FnFact {
-                name,
+                name: sig.ident.to_string().into_boxed_str(),
                 module: c.module,
                 owner,
                 loc: match static_ret {
@@ -257,11 +300,422 @@ impl<'ast> Collector<'ast> {
                     .filter(|a| !a.path().is_ident("doc"))
                     .map(|a| path_string(a.path()).into_boxed_str())
                     .collect(),
-                uses,
-                calls,
+                uses: Box::default(),
+                calls: Box::default(),
                 in_test: c.in_test(),
+                closure_of: None,
+                grpc_shaped: in_trait_impl && routes::grpc_shaped(sig),
             });
+            let mut frame = c.spare.pop().unwrap_or_else(|| FnFrame::new(index, false));
+            frame.index = index;
+            frame.closure = false;
+            c.fn_stack.push(frame);
+            c.bind_params(sig, index);
+            // Items inside a fn body belong to no impl.
+            let impls = std::mem::take(&mut c.impl_stack);
+            visit::visit_signature(c, sig);
+            c.visit_block(body);
+            c.impl_stack = impls;
+            let mut frame = c.fn_stack.pop().expect("pushed above");
+            let (uses, calls) = frame.take();
+            c.spare.push(frame);
+            let f = &mut c.facts.fns[index as usize];
+            f.uses = uses;
+            f.calls = calls;
         });
+    }
+
+    /// Records the parameters' names and types, and the extractors among them.
+    fn bind_params(&mut self, sig: &'ast syn::Signature, index: u32) {
+        let mut position = 0u32;
+        for arg in &sig.inputs {
+            let syn::FnArg::Typed(t) = arg else { continue };
+            let ident = match &*t.pat {
+                syn::Pat::Ident(i) => Some(&i.ident),
+                // `State(state): State<AppState>`, `Data(d): Data<T>`
+                syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => match ts.elems.first() {
+                    Some(syn::Pat::Ident(i)) => Some(&i.ident),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(ident) = ident
+                && let Some(frame) = self.fn_stack.last_mut()
+            {
+                frame.bindings.push(Binding {
+                    ident,
+                    param: Some(position),
+                    ty: Some(&t.ty),
+                    init: None,
+                });
+            }
+            if let Some(path) = routes::extracted(&t.ty) {
+                self.facts.extracts.push(Extract {
+                    in_fn: index,
+                    ty: routes::path_text(path),
+                });
+            }
+            position += 1;
+        }
+    }
+
+    /// A closure handed to a routing call, collected as its own function (a closure handler is
+    /// an entry point of its own: its body is not the enclosing function's).
+    fn visit_handler_closure(&mut self, closure: &'ast syn::ExprClosure) -> u32 {
+        let parent = self.fn_stack.last().map_or(0, |f| f.index);
+        let owner = self.facts.fns.get(parent as usize).and_then(|f| f.owner);
+        let index = self.facts.fns.len() as u32;
+        let at = closure.or1_token.span;
+        self.facts.fns.push(FnFact {
+            name: "{closure}".into(),
+            module: self.module,
+            owner,
+            loc: Loc::lines_of(at),
+            start_line: at.start().line as u32,
+            static_ret: None,
+            attrs: Box::default(),
+            uses: Box::default(),
+            calls: Box::default(),
+            in_test: self.in_test(),
+            closure_of: Some(parent),
+            grpc_shaped: false,
+        });
+        let mut frame = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| FnFrame::new(index, true));
+        frame.index = index;
+        frame.closure = true;
+        self.fn_stack.push(frame);
+        visit::visit_expr_closure(self, closure);
+        let mut frame = self.fn_stack.pop().expect("pushed above");
+        // An `Arc` (or `Box`, `Rc`) of application state captured by the handler.
+        let captured: Vec<PathText> = frame
+            .captured
+            .iter()
+            .filter_map(|ident| self.captured_state(ident))
+            .collect();
+        let (uses, calls) = frame.take();
+        self.spare.push(frame);
+        let f = &mut self.facts.fns[index as usize];
+        f.uses = uses;
+        f.calls = calls;
+        let start = at.start();
+        for ty in captured {
+            self.facts.states.push(StateReg {
+                in_fn: index,
+                kind: StateKind::Captured,
+                ty,
+                line: start.line as u32,
+                column: start.column as u32 + 1,
+            });
+        }
+        index
+    }
+
+    /// The state type behind a name the enclosing function bound to `Arc::new(S { .. })`,
+    /// `Arc::clone(&s)`, `s.clone()` of such, or declared `Arc<S>`.
+    fn captured_state(&self, ident: &proc_macro2::Ident) -> Option<PathText> {
+        // The closure's own frame is already off the stack.
+        let depth = self.fn_stack.len();
+        let b = self.lookup(depth, ident)?;
+        let shared = |e: &syn::Expr| shared_pointer_expr(e, 0, &|i| self.lookup(depth, i));
+        let declared = b.ty.is_some_and(|t| match t {
+            syn::Type::Path(p) => p
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| matches!(s.ident.to_string().as_str(), "Arc" | "Rc" | "Box")),
+            _ => false,
+        });
+        if !declared && !b.init.is_some_and(shared) {
+            return None;
+        }
+        self.type_of_binding(depth, b, 0)
+    }
+
+    /// The binding of `ident` seen from frame `depth` (and the frames that enclose it).
+    fn lookup(&self, depth: usize, ident: &proc_macro2::Ident) -> Option<Binding<'ast>> {
+        self.fn_stack[..depth.min(self.fn_stack.len())]
+            .iter()
+            .rev()
+            .find_map(|f| f.binding(ident))
+    }
+
+    fn type_of_binding(&self, depth: usize, b: Binding<'ast>, n: u8) -> Option<PathText> {
+        if let Some(ty) = b.ty {
+            return routes::peel_type(ty).map(routes::path_text);
+        }
+        self.type_of(depth, b.init?, n + 1)
+    }
+
+    /// What the syntax says of an expression's type: a struct literal, `Type::assoc(..)` (taken
+    /// to return `Type`), through `Arc::new`/`Box::new`/`Data::new`/`Extension(..)`, `.clone()`,
+    /// `&`, `?`, `.await`, and names bound earlier.
+    fn type_of(&self, depth: usize, expr: &'ast syn::Expr, n: u8) -> Option<PathText> {
+        if n > 8 {
+            return None;
+        }
+        match expr {
+            syn::Expr::Struct(s) => Some(routes::path_text(&s.path)),
+            syn::Expr::Paren(p) => self.type_of(depth, &p.expr, n + 1),
+            syn::Expr::Reference(r) => self.type_of(depth, &r.expr, n + 1),
+            syn::Expr::Try(t) => self.type_of(depth, &t.expr, n + 1),
+            syn::Expr::Await(a) => self.type_of(depth, &a.base, n + 1),
+            syn::Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
+                self.type_of(depth, &m.receiver, n + 1)
+            }
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                let segs = &p.path.segments;
+                if segs.len() == 1 {
+                    let ident = &segs[0].ident;
+                    if let Some(b) = self.lookup(depth, ident) {
+                        // Earlier bindings only: `let s = s.clone()` names the outer `s`.
+                        let earlier = self.fn_stack[..depth.min(self.fn_stack.len())]
+                            .iter()
+                            .rev()
+                            .flat_map(|f| f.bindings.iter().rev())
+                            .filter(|x| x.ident == ident)
+                            .find(|x| !x.init.is_some_and(|i| std::ptr::eq(i, expr)));
+                        return self.type_of_binding(depth, earlier.copied().unwrap_or(b), n + 1);
+                    }
+                }
+                // A unit struct value.
+                segs.last()
+                    .is_some_and(|s| routes::type_like(&s.ident))
+                    .then(|| routes::path_text(&p.path))
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                let segs = &p.path.segments;
+                let last = segs.last()?.ident.to_string();
+                let owner = (segs.len() >= 2).then(|| segs[segs.len() - 2].ident.to_string());
+                let through = matches!(last.as_str(), "Extension" | "Some")
+                    || (matches!(last.as_str(), "new" | "from" | "clone")
+                        && matches!(owner.as_deref(), Some("Arc" | "Rc" | "Box" | "Data")));
+                if through {
+                    return self.type_of(depth, c.args.first()?, n + 1);
+                }
+                if segs.len() >= 2 && routes::type_like(&segs[segs.len() - 2].ident) {
+                    return Some(PathText::new(
+                        segs.iter().take(segs.len() - 1).map(|s| &s.ident),
+                    ));
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// What a method call's receiver is, as far as the syntax says.
+    fn receiver(&self, expr: &'ast syn::Expr) -> Recv {
+        let depth = self.fn_stack.len();
+        let mut e = expr;
+        while let syn::Expr::Paren(p) = e {
+            e = &p.expr;
+        }
+        let (base, field) = match e {
+            syn::Expr::Field(f) => match &f.member {
+                syn::Member::Named(name) => (&*f.base, Some(name.to_string().into_boxed_str())),
+                syn::Member::Unnamed(i) => (&*f.base, Some(i.index.to_string().into_boxed_str())),
+            },
+            other => (other, None),
+        };
+        let ty = match base {
+            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                let ident = &p.path.segments[0].ident;
+                if ident == "self" {
+                    Some(PathText::new(std::iter::once("Self")))
+                } else {
+                    self.lookup(depth, ident)
+                        .and_then(|b| self.type_of_binding(depth, b, 0))
+                }
+            }
+            // `Type::global().m()`, `Type::new().m()`
+            syn::Expr::Call(_) | syn::Expr::Struct(_) if field.is_none() => {
+                self.type_of(depth, base, 0)
+            }
+            _ => None,
+        };
+        match ty {
+            Some(ty) => Recv::Typed { ty, field },
+            None => Recv::Any,
+        }
+    }
+
+    /// Records handlers among `args` of a routing call (and collects closures among them as
+    /// their own functions); visits the other arguments as usual.
+    fn route_args(
+        &mut self,
+        args: impl Iterator<Item = &'ast syn::Expr>,
+        kind: RouteKind,
+        via: PathText,
+        method: &str,
+        at: proc_macro2::LineColumn,
+    ) {
+        for (position, arg) in args.enumerate() {
+            let handler = match self.handler_of(arg) {
+                Some(h) => h,
+                None => {
+                    self.visit_expr(arg);
+                    continue;
+                }
+            };
+            let in_fn = self.fn_stack.last().map_or(0, |f| f.index);
+            self.facts.registrations.push(Registration {
+                in_fn,
+                kind,
+                via: via.clone(),
+                method: method.into(),
+                handler,
+                arg: position as u32,
+                line: at.line as u32,
+                column: at.column as u32 + 1,
+            });
+        }
+    }
+
+    /// A handler argument: a path, a parameter of the enclosing fn, a closure (collected now),
+    /// or a block ending in a closure (`get({ let s = s.clone(); move || h(s) })`).
+    fn handler_of(&mut self, arg: &'ast syn::Expr) -> Option<Handler> {
+        match arg {
+            syn::Expr::Closure(c) => Some(Handler::Closure(self.visit_handler_closure(c))),
+            syn::Expr::Block(b)
+                if b.block
+                    .stmts
+                    .last()
+                    .is_some_and(|s| matches!(s, syn::Stmt::Expr(syn::Expr::Closure(_), None))) =>
+            {
+                let (tail, rest) = b.block.stmts.split_last()?;
+                for stmt in rest {
+                    self.visit_stmt(stmt);
+                }
+                let syn::Stmt::Expr(syn::Expr::Closure(c), None) = tail else {
+                    return None;
+                };
+                Some(Handler::Closure(self.visit_handler_closure(c)))
+            }
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                let segs = &p.path.segments;
+                if segs.len() == 1 {
+                    let frame = self.fn_stack.last()?;
+                    let ident = &segs[0].ident;
+                    if let Some(b) = frame.binding(ident) {
+                        // A parameter: the fn wraps a routing call. Another local: unknown.
+                        let param = b.param?;
+                        self.visit_expr(arg);
+                        return Some(Handler::Param(param));
+                    }
+                    if frame.locals.contains(&ident) {
+                        return None;
+                    }
+                }
+                self.visit_expr(arg);
+                Some(Handler::Path(routes::path_text(&p.path)))
+            }
+            // A newtype around the handler: `.to(SeqHandler(create_index))`.
+            syn::Expr::Call(c) if newtype_call(c) => self.handler_of(c.args.first()?),
+            _ => None,
+        }
+    }
+
+    /// A value registered as application state.
+    fn push_state(&mut self, kind: StateKind, expr: &'ast syn::Expr, at: proc_macro2::LineColumn) {
+        let depth = self.fn_stack.len();
+        let Some(ty) = self.type_of(depth, expr, 0) else {
+            return;
+        };
+        let in_fn = self.fn_stack.last().map_or(0, |f| f.index);
+        self.facts.states.push(StateReg {
+            in_fn,
+            kind,
+            ty,
+            line: at.line as u32,
+            column: at.column as u32 + 1,
+        });
+    }
+
+    /// Calls, method calls and paths written inside a macro call in a function body.
+    fn scan_macro(&mut self, mac: &'ast syn::Macro) {
+        let Some(frame) = self.fn_stack.last_mut() else {
+            return;
+        };
+        let locals = &frame.locals;
+        let mut uses = Vec::new();
+        let mut calls = Vec::new();
+        routes::scan_tokens(mac.tokens.clone(), &mut |seen| match seen {
+            Seen::Use(segs) => {
+                if !(segs.len() == 1 && (segs[0] == "self" || locals.contains(&&segs[0]))) {
+                    uses.push(PathText::new(segs.iter()));
+                }
+            }
+            Seen::Call(segs) => {
+                let at = segs[0].span().start();
+                if !(segs.len() == 1 && locals.contains(&&segs[0])) {
+                    calls.push((Callee::Path(PathText::new(segs.iter())), at));
+                }
+            }
+            Seen::Method(name, on_self) => {
+                let at = name.span().start();
+                let recv = if on_self {
+                    Recv::Typed {
+                        ty: PathText::new(std::iter::once("Self")),
+                        field: None,
+                    }
+                } else {
+                    Recv::Any
+                };
+                calls.push((
+                    Callee::Method {
+                        name: name.to_string().into_boxed_str(),
+                        recv,
+                    },
+                    at,
+                ));
+            }
+        });
+        frame.uses.append(&mut uses);
+        for (callee, at) in calls {
+            push_call(frame, callee, Some(at));
+        }
+    }
+
+    /// `routes![a, b]` (rocket), `catchers![..]`, `routes!(a, b)` (utoipa-axum): every path
+    /// named is a handler.
+    fn route_list(&mut self, mac: &'ast syn::Macro) -> bool {
+        let Some(last) = mac.path.segments.last() else {
+            return false;
+        };
+        if !(last.ident == "routes" || last.ident == "catchers") || self.fn_stack.is_empty() {
+            return false;
+        }
+        let Ok(paths) = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            return false;
+        };
+        let in_fn = self.fn_stack.last().map_or(0, |f| f.index);
+        let via = routes::path_text(&mac.path);
+        for (position, p) in paths.iter().enumerate() {
+            let at = p
+                .segments
+                .first()
+                .map_or(last.ident.span(), |s| s.ident.span())
+                .start();
+            self.facts.registrations.push(Registration {
+                in_fn,
+                kind: RouteKind::List,
+                via: via.clone(),
+                method: "".into(),
+                handler: Handler::Path(routes::path_text(p)),
+                arg: position as u32,
+                line: at.line as u32,
+                column: at.column as u32 + 1,
+            });
+        }
+        true
     }
 
     fn push_type(
@@ -543,6 +997,12 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
             self_ty,
             trait_path,
             is_trait: false,
+            attrs: item
+                .attrs
+                .iter()
+                .filter(|a| !a.path().is_ident("doc"))
+                .map(|a| path_string(a.path()))
+                .collect(),
         });
         self.with_test_attrs(&item.attrs, first, item.brace_token.span.close(), |c| {
             c.impl_stack.push(index);
@@ -558,6 +1018,7 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
             self_ty: None,
             trait_path: Some(PathText::new(std::iter::once(&item.ident))),
             is_trait: true,
+            attrs: Vec::new(),
         });
         self.impl_stack.push(index);
         visit::visit_item_trait(self, item);
@@ -665,6 +1126,14 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
         let Some(last) = mac.path.segments.last() else {
             return;
         };
+        // In a function body: handler lists, or the calls and paths in the tokens.
+        if !self.fn_stack.is_empty() && last.ident != "thread_local" && last.ident != "lazy_static"
+        {
+            if !self.route_list(mac) {
+                self.scan_macro(mac);
+            }
+            return;
+        }
         let (parsed, kind) = if last.ident == "lazy_static" {
             (
                 mac.parse_body_with(parse_lazy_static),
@@ -695,10 +1164,42 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
                     ident == "self" || frame.locals.contains(&ident)
                 };
             if !local {
-                frame.uses.push(path_text(path));
+                let depth = self.fn_stack.len() - 1;
+                let captured = self.fn_stack[depth].closure
+                    && expr.qself.is_none()
+                    && path.segments.len() == 1
+                    && self.lookup_local(depth, &path.segments[0].ident);
+                let frame = &mut self.fn_stack[depth];
+                if captured {
+                    frame.captured.push(&path.segments[0].ident);
+                } else {
+                    frame.uses.push(path_text(path));
+                }
             }
         }
         visit::visit_expr_path(self, expr);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        let (ident, ty) = match &local.pat {
+            syn::Pat::Ident(i) => (Some(&i.ident), None),
+            syn::Pat::Type(t) => match &*t.pat {
+                syn::Pat::Ident(i) => (Some(&i.ident), Some(&*t.ty)),
+                _ => (None, None),
+            },
+            _ => (None, None),
+        };
+        if let Some(ident) = ident
+            && let Some(frame) = self.fn_stack.last_mut()
+        {
+            frame.bindings.push(Binding {
+                ident,
+                param: None,
+                ty,
+                init: local.init.as_ref().map(|i| &*i.expr),
+            });
+        }
+        visit::visit_local(self, local);
     }
 
     fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
@@ -709,23 +1210,176 @@ impl<'ast> Visit<'ast> for Collector<'ast> {
     }
 
     fn visit_expr_call(&mut self, expr: &'ast syn::ExprCall) {
-        if let (Some(frame), syn::Expr::Path(p)) = (self.fn_stack.last_mut(), &*expr.func) {
-            let at = p.path.segments.first().map(|s| s.ident.span().start());
-            push_call(frame, Callee::Path(path_text(&p.path)), at);
+        let syn::Expr::Path(p) = &*expr.func else {
+            visit::visit_expr_call(self, expr);
+            return;
+        };
+        let Some(frame) = self.fn_stack.last_mut() else {
+            visit::visit_expr_call(self, expr);
+            return;
+        };
+        let first = p.path.segments.first().map(|s| s.ident.span().start());
+        push_call(frame, Callee::Path(path_text(&p.path)), first);
+        let last = p.path.segments.last().map(|s| s.ident.to_string());
+        let at = first.unwrap_or(proc_macro2::LineColumn { line: 0, column: 0 });
+        // `web::Data::new(state)`, `Data::from(arc)`
+        let segs = &p.path.segments;
+        if matches!(last.as_deref(), Some("new" | "from"))
+            && segs.len() >= 2
+            && segs[segs.len() - 2].ident == "Data"
+            && let Some(arg) = expr.args.first()
+        {
+            self.push_state(StateKind::Data, arg, at);
         }
-        visit::visit_expr_call(self, expr);
+        let handler_like = expr.args.iter().any(|a| match a {
+            syn::Expr::Path(_) | syn::Expr::Closure(_) | syn::Expr::Block(_) => true,
+            syn::Expr::Call(c) => newtype_call(c),
+            _ => false,
+        });
+        let kind = match last.as_deref().and_then(routes::call_kind) {
+            Some(CallKind::Middleware) => RouteKind::Middleware,
+            Some(CallKind::Service) => RouteKind::Service,
+            Some(CallKind::Method | CallKind::MaybeWrapper) => RouteKind::Call,
+            None => {
+                visit::visit_expr_call(self, expr);
+                return;
+            }
+        };
+        if !handler_like {
+            visit::visit_expr_call(self, expr);
+            return;
+        }
+        self.visit_expr(&expr.func);
+        self.route_args(expr.args.iter(), kind, path_text(&p.path), "", at);
     }
 
     fn visit_expr_method_call(&mut self, expr: &'ast syn::ExprMethodCall) {
+        if self.fn_stack.is_empty() {
+            visit::visit_expr_method_call(self, expr);
+            return;
+        }
+        let recv = self.receiver(&expr.receiver);
+        let at = expr.method.span().start();
+        let name = expr.method.to_string();
         if let Some(frame) = self.fn_stack.last_mut() {
-            let at = Some(expr.method.span().start());
             push_call(
                 frame,
-                Callee::Method(expr.method.to_string().into_boxed_str()),
-                at,
+                Callee::Method {
+                    name: name.clone().into_boxed_str(),
+                    recv,
+                },
+                Some(at),
             );
         }
+        match name.as_str() {
+            "with_state" => {
+                if let Some(arg) = expr.args.first() {
+                    self.push_state(StateKind::WithState, arg, at);
+                }
+                // A handler given its state: `handler.with_state(s)`.
+                if let syn::Expr::Path(p) = &*expr.receiver
+                    && p.qself.is_none()
+                {
+                    let path = path_text(&p.path);
+                    self.route_args(
+                        std::iter::once(&*expr.receiver),
+                        RouteKind::WithState,
+                        path,
+                        "with_state",
+                        at,
+                    );
+                    for arg in &expr.args {
+                        self.visit_expr(arg);
+                    }
+                    return;
+                }
+            }
+            "layer" => {
+                if let Some(syn::Expr::Call(c)) = expr.args.first()
+                    && let syn::Expr::Path(p) = &*c.func
+                    && p.path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "Extension")
+                    && let Some(arg) = c.args.first()
+                {
+                    self.push_state(StateKind::Extension, arg, at);
+                }
+            }
+            "app_data" => {
+                // `app_data(web::Data::new(s))` is recorded by the `Data::new` call itself.
+                if let Some(arg) = expr.args.first()
+                    && !matches!(arg, syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.iter().any(|s| s.ident == "Data")))
+                {
+                    self.push_state(StateKind::AppData, arg, at);
+                }
+            }
+            "manage" => {
+                if let Some(arg) = expr.args.first() {
+                    self.push_state(StateKind::Manage, arg, at);
+                }
+            }
+            "route_service" | "fallback" | "fallback_service" | "wrap_fn" => {
+                let kind = if name == "wrap_fn" {
+                    RouteKind::Middleware
+                } else {
+                    RouteKind::Service
+                };
+                self.visit_expr(&expr.receiver);
+                let via = PathText::new(std::iter::once(name.as_str()));
+                self.route_args(expr.args.iter(), kind, via, &name, at);
+                return;
+            }
+            m if routes::is_chain_method(m) => {
+                if let Some(root) = routes::chain_root(&expr.receiver) {
+                    let via = path_text(root);
+                    self.visit_expr(&expr.receiver);
+                    self.route_args(expr.args.iter(), RouteKind::Chain, via, &name, at);
+                    return;
+                }
+            }
+            _ => {}
+        }
         visit::visit_expr_method_call(self, expr);
+    }
+}
+
+/// Whether `expr` makes or clones a shared pointer: `Arc::new(..)`, `Rc::new`, `Box::new`,
+/// `Arc::clone(&x)`, or `x.clone()` of a name bound to one.
+fn shared_pointer_expr<'ast>(
+    expr: &'ast syn::Expr,
+    n: u8,
+    lookup: &dyn Fn(&proc_macro2::Ident) -> Option<Binding<'ast>>,
+) -> bool {
+    if n > 8 {
+        return false;
+    }
+    match expr {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => {
+                let segs = &p.path.segments;
+                segs.len() >= 2
+                    && matches!(
+                        segs[segs.len() - 2].ident.to_string().as_str(),
+                        "Arc" | "Rc" | "Box"
+                    )
+                    && matches!(
+                        segs[segs.len() - 1].ident.to_string().as_str(),
+                        "new" | "clone" | "from"
+                    )
+            }
+            _ => false,
+        },
+        syn::Expr::MethodCall(m) if m.method == "clone" => match &*m.receiver {
+            syn::Expr::Path(p) if p.path.segments.len() == 1 => lookup(&p.path.segments[0].ident)
+                .and_then(|b| b.init)
+                .is_some_and(|init| {
+                    !std::ptr::eq(init, expr) && shared_pointer_expr(init, n + 1, lookup)
+                }),
+            _ => false,
+        },
+        syn::Expr::Paren(p) => shared_pointer_expr(&p.expr, n + 1, lookup),
+        _ => false,
     }
 }
 
@@ -736,6 +1390,13 @@ fn push_call(frame: &mut FnFrame, callee: Callee, at: Option<proc_macro2::LineCo
         line: at.line as u32,
         column: at.column as u32 + 1,
     });
+}
+
+/// `SeqHandler(h)`: a type-like name called with one argument, a newtype around a handler.
+fn newtype_call(c: &syn::ExprCall) -> bool {
+    c.args.len() == 1
+        && matches!(&*c.func, syn::Expr::Path(f)
+            if f.path.segments.last().is_some_and(|s| routes::type_like(&s.ident)))
 }
 
 fn delimiter_close(d: &syn::MacroDelimiter) -> proc_macro2::Span {
@@ -1008,7 +1669,10 @@ mod tests {
             callees,
             [
                 &Callee::Path(PathText("OnceLock::new".into())),
-                &Callee::Method("get_or_init".into())
+                &Callee::Method {
+                    name: "get_or_init".into(),
+                    recv: Recv::Any
+                }
             ]
         );
         assert_eq!(f.test_ranges, [(2, 2), (3, 3), (5, 5)]);
@@ -1030,7 +1694,14 @@ mod tests {
             [
                 (Callee::Path(PathText("Self::c".into())), 3, 5),
                 (Callee::Path(PathText("a::b".into())), 2, 5),
-                (Callee::Method("m".into()), 4, 7),
+                (
+                    Callee::Method {
+                        name: "m".into(),
+                        recv: Recv::Any
+                    },
+                    4,
+                    7
+                ),
             ]
         );
         let uses: Vec<_> = f.fns[0].uses.iter().map(PathText::as_str).collect();
@@ -1057,5 +1728,185 @@ mod tests {
         );
         let names: Vec<_> = f.types[0].fields.iter().filter_map(|t| t.name()).collect();
         assert_eq!(names, ["i32", "PhantomData"]);
+    }
+
+    fn regs(f: &FileFacts) -> Vec<String> {
+        f.registrations
+            .iter()
+            .map(|r| {
+                let h = match &r.handler {
+                    Handler::Path(p) => p.as_str().to_string(),
+                    Handler::Closure(i) => f.fns[*i as usize].qualified(f),
+                    Handler::Param(i) => format!("param {i}"),
+                };
+                format!(
+                    "{}: {:?} {}{}{} -> {h}",
+                    f.fns[r.in_fn as usize].qualified(f),
+                    r.kind,
+                    r.via.as_str(),
+                    if r.method.is_empty() { "" } else { "." },
+                    r.method
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn routing_calls_record_their_handlers() {
+        let f = facts(
+            "fn router() -> Router {\n\
+               Router::new()\n\
+                 .route(\"/a\", get(api::list).post(create))\n\
+                 .route(\"/b\", axum::routing::delete(|| async { engine::stop() }))\n\
+                 .route_service(\"/c\", tower::service_fn(svc))\n\
+                 .layer(middleware::from_fn(auth::check))\n\
+                 .route(\"/d\", get_internal(pages::home))\n\
+                 .fallback(not_found)\n\
+             }\n\
+             fn actix(cfg: &mut ServiceConfig) {\n\
+               cfg.service(web::resource(\"/x\").route(web::get().to(show::<B>)));\n\
+               cfg.route(\"/y\", get().to(|| async { 1 }));\n\
+             }\n\
+             fn get_internal<H>(handler: H) -> MethodRouter { get(handler).layer(x) }\n\
+             fn rocket() { rocket::build().mount(\"/\", routes![index, api::show]); }\n\
+             fn not_routes(map: HashMap<u8, u8>, key: u8) { map.get(key); items.iter().any(|x| x.ok()); get(key); }",
+        );
+        assert_eq!(
+            regs(&f),
+            [
+                "router: Call get -> api::list",
+                "router: Chain get.post -> create",
+                "router: Call axum::routing::delete -> router::{closure}",
+                "router: Service tower::service_fn -> svc",
+                "router: Middleware middleware::from_fn -> auth::check",
+                "router: Call get_internal -> pages::home",
+                "router: Service fallback.fallback -> not_found",
+                "actix: Chain web::get.to -> show",
+                "actix: Chain get.to -> actix::{closure}",
+                "get_internal: Call get -> param 0",
+                "rocket: List routes -> index",
+                "rocket: List routes -> api::show",
+                // A parameter handed to something named `get`: a wrapper candidate, decided
+                // when `get` is resolved.
+                "not_routes: Call get -> param 1",
+            ]
+        );
+        // The closure handler is its own function: its calls are not `router`'s.
+        let closure = f.fns.iter().find(|x| x.closure_of.is_some()).unwrap();
+        assert!(
+            closure
+                .calls
+                .iter()
+                .any(|c| c.callee == Callee::Path(PathText("engine::stop".into())))
+        );
+        let router = &f.fns[0];
+        assert!(
+            !router
+                .calls
+                .iter()
+                .any(|c| c.callee == Callee::Path(PathText("engine::stop".into())))
+        );
+    }
+
+    #[test]
+    fn state_registrations_and_extractors() {
+        let f = facts(
+            "async fn main() {\n\
+               let shared = Arc::new(AppState { runs: Default::default() });\n\
+               let app = Router::new().route(\"/\", get({ let s = Arc::clone(&shared); move || handle(s) }))\n\
+                 .with_state(state::Global::new())\n\
+                 .layer(Extension(Storage::open()?));\n\
+               let data = web::Data::new(Engine { x: 1 });\n\
+               App::new().app_data(data.clone()).app_data(web::Data::new(Other::default()));\n\
+               rocket::build().manage(pool);\n\
+             }\n\
+             async fn h(State(st): State<AppState>, d: web::Data<Engine>, x: &State<Cfg>) { st.engine.start(); d.run(); }",
+        );
+        let states: Vec<_> = f
+            .states
+            .iter()
+            .map(|s| (format!("{:?}", s.kind), s.ty.as_str().to_string()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                // Outermost method call first: `.layer(..)` is read before its receiver.
+                ("Extension".into(), "Storage".to_string()),
+                ("WithState".into(), "state::Global".into()),
+                ("Captured".into(), "AppState".into()),
+                ("Data".into(), "Engine".into()),
+                ("AppData".into(), "Engine".into()),
+                ("Data".into(), "Other".into()),
+            ]
+        );
+        let extracts: Vec<_> = f.extracts.iter().map(|e| e.ty.as_str()).collect();
+        assert_eq!(extracts, ["AppState", "Engine", "Cfg"]);
+        let h = f.fns.iter().find(|x| &*x.name == "h").unwrap();
+        let methods: Vec<_> = h
+            .calls
+            .iter()
+            .map(|c| match &c.callee {
+                Callee::Method {
+                    name,
+                    recv: Recv::Typed { ty, field },
+                } => {
+                    format!(
+                        "{name} on {}{}",
+                        ty.as_str(),
+                        field
+                            .as_deref()
+                            .map(|f| format!(".{f}"))
+                            .unwrap_or_default()
+                    )
+                }
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(methods, ["run on Engine", "start on AppState.engine"]);
+    }
+
+    #[test]
+    fn macro_bodies_are_scanned_and_grpc_methods_marked() {
+        let f = facts(
+            "#[tonic::async_trait]\n\
+             impl Greeter for MyGreeter {\n\
+               async fn say(&self, req: Request<Hello>) -> Result<Response<Reply>, Status> {\n\
+                 tokio::select! { r = engine::run() => info!(%r, \"{}\", self.log(REGISTRY.len())) }\n\
+                 Ok(Response::new(Reply {}))\n\
+               }\n\
+               fn helper(&self) {}\n\
+             }",
+        );
+        assert_eq!(f.impls[0].attrs, ["tonic::async_trait"]);
+        assert!(f.fns[0].grpc_shaped && !f.fns[1].grpc_shaped);
+        let calls: Vec<_> = f.fns[0]
+            .calls
+            .iter()
+            .map(|c| format!("{:?}", c.callee))
+            .collect();
+        assert!(calls.iter().any(|c| c.contains("engine::run")), "{calls:?}");
+        assert!(calls.iter().any(|c| c.contains("\"log\"")), "{calls:?}");
+        assert!(f.fns[0].uses.iter().any(|u| u.as_str() == "REGISTRY"));
+    }
+
+    #[test]
+    fn struct_fields_have_names_and_places() {
+        let f = facts(
+            "struct S {\n  a: u8,\n  #[cfg(test)] t: u8,\n  sessions: Mutex<u8>,\n}\nstruct T(Arc<Inner>);",
+        );
+        let t = &f.types[0];
+        let names: Vec<_> = (0..t.fields.len())
+            .map(|i| {
+                (
+                    t.field_name(i),
+                    t.field_loc(i).map(|l| (l.line, l.column, l.end_column)),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [("a", Some((2, 3, 4))), ("sessions", Some((4, 3, 11)))]
+        );
+        assert_eq!(f.types[1].field_name(0), "0");
     }
 }

@@ -10,6 +10,7 @@ mod init;
 pub(crate) mod lexer;
 mod macro_items;
 mod macros;
+mod routes;
 pub(crate) mod types;
 
 use crate::diagnostic::Loc;
@@ -17,6 +18,7 @@ use crate::suppress::Suppression;
 pub(crate) use types::TypeExpr;
 
 pub(crate) use collect::{collect, path_string};
+pub(crate) use routes::call_kind as routing_call_kind;
 
 /// A path as written, `::`-joined in one allocation (`crate::api::State`): the facts of a large
 /// workspace hold millions of them (every path and call in every function body).
@@ -46,7 +48,7 @@ impl PathText {
         self.0.rsplit("::").next().unwrap_or_default()
     }
 
-    #[cfg(test)]
+    /// The path as written, `::`-joined.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -212,6 +214,27 @@ impl TypeDef {
     pub fn field_name(&self, i: usize) -> &str {
         self.field_names.split('\n').nth(i).unwrap_or_default()
     }
+
+    /// Where field `i` is declared: its name, or for a tuple field the start of its type (one
+    /// character wide). Lines and columns only, as [`Loc::lines_of`] gives.
+    pub fn field_loc(&self, i: usize) -> Option<Loc> {
+        let &(line, column) = self.field_pos.get(i)?;
+        let name = self.field_name(i);
+        let own = name.rsplit('.').next().unwrap_or(name);
+        let width = if own.bytes().all(|b| b.is_ascii_digit()) {
+            1
+        } else {
+            own.chars().count() as u32
+        };
+        Some(Loc {
+            line,
+            column,
+            end_line: line,
+            end_column: column + width,
+            byte_start: 0,
+            byte_end: 0,
+        })
+    }
 }
 
 /// A call in a function body, kept as written for the call graph to resolve.
@@ -219,8 +242,110 @@ impl TypeDef {
 pub(crate) enum Callee {
     /// `a::b::f(..)`, `Type::new(..)`, `Self::f(..)`.
     Path(PathText),
-    /// `x.method(..)`.
-    Method(Box<str>),
+    /// `x.method(..)`, with what the syntax says about the receiver's type.
+    Method { name: Box<str>, recv: Recv },
+}
+
+/// What the syntax says about the type of a method call's receiver.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Recv {
+    /// Nothing: the call may reach every method of that name.
+    Any,
+    /// The receiver is a value of `ty` (`Self` for `self`), or its field `field`: `self.m()`,
+    /// `self.engine.m()`, `e.m()` after `let e = Engine::new()` or with `e: &Engine`,
+    /// `state.engine.m()` with `State(state): State<AppState>`.
+    Typed {
+        ty: PathText,
+        field: Option<Box<str>>,
+    },
+}
+
+/// A handler handed to a routing call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Handler {
+    /// A path to a function, as written (`api::create`, `start_run::<Backend>` without the
+    /// turbofish).
+    Path(PathText),
+    /// A closure, collected as its own function: `facts.fns[i]`.
+    Closure(u32),
+    /// The enclosing function's parameter at this index: the function wraps a routing call
+    /// (`fn get_internal<H: Handler>(h: H) -> MethodRouter { get(h).layer(..) }`).
+    Param(u32),
+}
+
+/// How a handler was handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouteKind {
+    /// A routing function: axum `get(h)` (and the other methods, `any`, `on`), actix
+    /// `web::get()`, or a function whose name suggests it wraps one (`get_internal(h)`);
+    /// resolved later to tell a real one from the scanned code's own `get`.
+    Call,
+    /// A method on a routing chain: `get(a).post(h)`, `web::get().to(h)`,
+    /// `web::resource("/").to(h)`.
+    Chain,
+    /// `tower::service_fn(h)`, `fn_service(h)`, `.route_service(p, h)`, `.fallback(h)`.
+    Service,
+    /// Middleware: `middleware::from_fn(h)`, `from_fn_with_state(s, h)`, `map_request(h)`,
+    /// actix `.wrap_fn(h)`.
+    Middleware,
+    /// A handler given its state: `h.with_state(s)`.
+    WithState,
+    /// A list macro: rocket `routes![a, b]`, `catchers![..]`, utoipa `routes!(a, b)`.
+    List,
+}
+
+/// A handler handed to something that serves requests, in the body of `facts.fns[in_fn]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Registration {
+    pub in_fn: u32,
+    pub kind: RouteKind,
+    /// The routing call as written: the function (`post`, `web::get`, `service_fn`), the root of
+    /// a chain (`get` for `get(a).post(h)`), the macro (`routes`).
+    pub via: PathText,
+    /// The method of a chain or a method form (`post`, `to`, `with_state`); empty otherwise.
+    pub method: Box<str>,
+    pub handler: Handler,
+    /// The handler's position among the call's arguments.
+    pub arg: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// How a value was made the application's shared state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StateKind {
+    /// axum `Router::with_state(s)` (or a handler's `.with_state(s)`).
+    WithState,
+    /// axum `.layer(Extension(s))`.
+    Extension,
+    /// actix `web::Data::new(s)` / `Data::from(arc)`.
+    Data,
+    /// actix `App::app_data(s)`.
+    AppData,
+    /// rocket `.manage(s)`.
+    Manage,
+    /// An `Arc<S>` (or `Box`, `Rc`) captured by a handler closure.
+    Captured,
+}
+
+/// A value registered as shared application state, with its type as far as the syntax says.
+#[derive(Debug, Clone)]
+pub(crate) struct StateReg {
+    pub in_fn: u32,
+    pub kind: StateKind,
+    /// The state's type, as written in the function's module (`AppState`, `state::Shared`).
+    pub ty: PathText,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A function parameter that extracts shared state: `State(s): State<AppState>`,
+/// `data: web::Data<AppState>`, `Extension(st): Extension<Storage>`, `st: &State<T>`.
+#[derive(Debug, Clone)]
+pub(crate) struct Extract {
+    pub in_fn: u32,
+    /// The extracted type as written (`AppState`).
+    pub ty: PathText,
 }
 
 /// One distinct callee of a function, at its first call site (1-based line and column).
@@ -240,6 +365,8 @@ pub(crate) struct ImplFact {
     pub trait_path: Option<PathText>,
     /// A trait's own block, not an `impl`.
     pub is_trait: bool,
+    /// Paths of the block's attributes (`tonic::async_trait`, `graphql_object`).
+    pub attrs: Vec<String>,
 }
 
 /// A function or method.
@@ -261,30 +388,29 @@ pub(crate) struct FnFact {
     pub static_ret: Option<Box<StaticRet>>,
     /// Paths of the attributes on the fn (`get`, `tokio::main`, `isolate::entry`, ...), doc
     /// comments left out.
-    #[expect(
-        dead_code,
-        reason = "entry points are found from these (the execution-path issue)"
-    )]
     pub attrs: Box<[Box<str>]>,
     /// Every path expression used in the body, as written, except the fn's own local bindings
     /// (sorted, deduplicated).
     pub uses: Box<[PathText]>,
-    /// Each distinct callee at its first call site (sorted by callee).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "read by the call graph (the execution-path issue)"
-        )
-    )]
+    /// Each distinct callee at its first call site (sorted by callee), including calls written
+    /// inside macro calls (`format!`, `tokio::select!`, `info!`).
     pub calls: Box<[Call]>,
     pub in_test: bool,
+    /// For a closure handed to a routing call (collected as its own function): the function
+    /// whose body holds it. Its name is `{closure}`.
+    pub closure_of: Option<u32>,
+    /// A method of a trait impl shaped like a gRPC service method: a `Request<..>` parameter
+    /// and a return type naming `Response` or `Status`.
+    pub grpc_shaped: bool,
 }
 
 impl FnFact {
     /// `Type::method` for methods (`_::method` when the self type is not a path), the plain name
-    /// for free functions and trait default methods.
+    /// for free functions and trait default methods, `parent::{closure}` for a closure.
     pub fn qualified(&self, facts: &FileFacts) -> String {
+        if let Some(parent) = self.closure_of.and_then(|i| facts.fns.get(i as usize)) {
+            return format!("{}::{{closure}}", parent.qualified(facts));
+        }
         match self.owner.and_then(|i| facts.impls.get(i as usize)) {
             Some(ImplFact {
                 self_ty: Some(ty), ..
@@ -329,6 +455,12 @@ pub(crate) struct FileFacts {
     pub types: Vec<TypeDef>,
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<Suppression>,
+    /// Handlers handed to routing calls, in any function.
+    pub registrations: Vec<Registration>,
+    /// Values registered as shared application state.
+    pub states: Vec<StateReg>,
+    /// Parameters that extract shared state.
+    pub extracts: Vec<Extract>,
     /// Line ranges (inclusive) of test-only items: `#[cfg(test)]` modules, `#[test]` fns.
     pub test_ranges: Vec<(u32, u32)>,
 }

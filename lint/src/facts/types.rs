@@ -114,6 +114,72 @@ pub fn print(ty: &syn::Type) -> String {
     out
 }
 
+/// Prints a [`TypeExpr`] the way [`print`] prints the syntax it came from (lifetimes other
+/// than `'static`, array lengths and bounds' arguments are not kept).
+pub fn print_expr(ty: &TypeExpr) -> String {
+    let mut out = String::new();
+    write_expr(&mut out, ty);
+    out
+}
+
+fn write_expr(out: &mut String, ty: &TypeExpr) {
+    match ty {
+        TypeExpr::Path { segments, args } => {
+            out.push_str(&segments.join("::"));
+            if !args.is_empty() {
+                out.push('<');
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_expr(out, a);
+                }
+                out.push('>');
+            }
+        }
+        TypeExpr::Tuple(items) => {
+            out.push('(');
+            for (i, a) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(out, a);
+            }
+            out.push(')');
+        }
+        TypeExpr::Array(inner) => {
+            out.push('[');
+            write_expr(out, inner);
+            out.push(']');
+        }
+        TypeExpr::Ref {
+            is_static,
+            mutable,
+            inner,
+        } => {
+            out.push('&');
+            if *is_static {
+                out.push_str("'static ");
+            }
+            if *mutable {
+                out.push_str("mut ");
+            }
+            write_expr(out, inner);
+        }
+        TypeExpr::Ptr(inner) => {
+            out.push_str("*const ");
+            write_expr(out, inner);
+        }
+        TypeExpr::FnPtr => out.push_str("fn(..)"),
+        TypeExpr::Traits(paths) => {
+            out.push_str("dyn ");
+            let names: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+            out.push_str(&names.join(" + "));
+        }
+        TypeExpr::Other => out.push('_'),
+    }
+}
+
 fn write_type(out: &mut String, ty: &syn::Type) {
     match ty {
         syn::Type::Path(p) => write_path(out, p.qself.as_ref(), &p.path),

@@ -1,18 +1,18 @@
 //! The JSON document: `{"version":1,"findings":[..],"suppressed":[..],"baselined":[..],
-//! "baseline_absent":[..],"errors":[..],"summary":{..}}`.
+//! "baseline_absent":[..],"errors":[..],"entry_points":[..],"summary":{..}}`.
 //! Keys are only ever added, never removed or renamed (`path`, `related`, `notes`, `fix`,
-//! `item_path`, `baselined` and `baseline_absent` came after the first release, still
-//! `version: 1`). Every finding has `"baselined": false`, except those in `baselined`, which a
-//! `--baseline` accepted (`"baselined": true`); `baseline_absent` lists the baseline's entries
-//! that no longer occur.
+//! `item_path`, `baselined`, `baseline_absent`, `on_execution_path`, `execution_path` and
+//! `entry_points` came after the first release, still `version: 1`). Every finding has
+//! `"baselined": false`, except those in `baselined`, which a `--baseline` accepted
+//! (`"baselined": true`); `baseline_absent` lists the baseline's entries that no longer occur.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{FileError, Renderer, Report};
+use super::{EntryPoint, FileError, Renderer, Report};
 use crate::baseline::Entry;
-use crate::diagnostic::{Applicability, Diagnostic, Loc, Severity, Span};
+use crate::diagnostic::{Applicability, Diagnostic, Loc, PathStep, Severity, Span};
 use crate::source::SourceDb;
 
 /// The JSON format's version.
@@ -30,6 +30,7 @@ struct Document<'a> {
     baselined: Vec<Finding<'a>>,
     baseline_absent: &'a [Entry],
     errors: &'a [FileError],
+    entry_points: Vec<EntryJson<'a>>,
     summary: Summary,
 }
 
@@ -38,9 +39,42 @@ struct Summary {
     files_scanned: usize,
     errors: usize,
     warnings: usize,
+    notes: usize,
     suppressed: usize,
+    /// Entry points found (in the files read for context too).
+    entry_points: usize,
+    /// Findings on an execution path.
+    reached: usize,
     baselined: usize,
     duration_ms: u128,
+}
+
+/// One entry point (also the document `cargo isolate entries --format json` prints).
+#[derive(Serialize)]
+pub(crate) struct EntryJson<'a> {
+    function: &'a str,
+    #[serde(flatten)]
+    at: Position<'a>,
+    how: &'a str,
+}
+
+impl<'a> EntryJson<'a> {
+    pub(crate) fn of(sources: &'a SourceDb, e: &'a EntryPoint) -> Self {
+        EntryJson {
+            function: &e.function,
+            at: Position::of(sources, &e.span),
+            how: &e.how,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    function: &'a str,
+    file: &'a str,
+    path: &'a str,
+    line: u32,
+    column: u32,
 }
 
 #[derive(Serialize)]
@@ -92,6 +126,10 @@ struct Finding<'a> {
     related: Vec<RelatedJson<'a>>,
     notes: &'a [String],
     fix: Option<FixJson<'a>>,
+    /// A request handler reaches the state (`execution_path` is not empty).
+    on_execution_path: bool,
+    /// Entry point first, ending at the function that uses the state.
+    execution_path: Vec<StepJson<'a>>,
     baselined: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Option<&'a str>>,
@@ -158,6 +196,21 @@ fn finding<'a>(
                 })
                 .collect(),
         }),
+        on_execution_path: !d.execution_path.is_empty(),
+        execution_path: d
+            .execution_path
+            .iter()
+            .map(|s: &'a PathStep| {
+                let p = sources.path(s.span.file);
+                StepJson {
+                    function: &s.function,
+                    file: &p.rel,
+                    path: &p.display,
+                    line: s.span.loc.line,
+                    column: s.span.loc.column,
+                }
+            })
+            .collect(),
         baselined,
         reason,
     }
@@ -186,11 +239,20 @@ impl Renderer for Json {
                 .collect(),
             baseline_absent: baseline.map(|b| &b.absent[..]).unwrap_or_default(),
             errors: &report.errors,
+            entry_points: report
+                .entry_points
+                .iter()
+                .filter(|e| e.reported)
+                .map(|e| EntryJson::of(sources, e))
+                .collect(),
             summary: Summary {
                 files_scanned: report.files_scanned,
                 errors: report.count(Severity::Error),
                 warnings: report.count(Severity::Warning),
+                notes: report.count(Severity::Note),
                 suppressed: report.suppressed.len(),
+                entry_points: report.entry_points.len(),
+                reached: report.reached(),
                 baselined: baseline.map_or(0, |b| b.baselined.len()),
                 duration_ms: report.duration.as_millis(),
             },
@@ -198,4 +260,26 @@ impl Renderer for Json {
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
         writeln!(out)
     }
+}
+
+/// The document `cargo isolate entries --format json` prints:
+/// `{"version":1,"entry_points":[{"function","file","path","line","column","end_line",
+/// "end_column","how"}, ..]}` (entry points of the reported files).
+pub fn write_entries(report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Entries<'a> {
+        version: u32,
+        entry_points: Vec<EntryJson<'a>>,
+    }
+    let doc = Entries {
+        version: VERSION,
+        entry_points: report
+            .entry_points
+            .iter()
+            .filter(|e| e.reported)
+            .map(|e| EntryJson::of(sources, e))
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
 }

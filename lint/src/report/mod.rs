@@ -2,8 +2,10 @@
 //! own file, reading the same [`Report`] and taking file paths and texts from the
 //! [`SourceDb`] (never from the file system): [`human`] (miette), [`json`], [`sarif`]
 //! (SARIF 2.1.0 for code scanning), [`github`] (workflow commands), [`short`] (one line per
-//! finding) and [`rustc`] (rustc's diagnostic JSON as cargo prints it).
+//! finding), [`rustc`] (rustc's diagnostic JSON as cargo prints it) and [`dot`] (Graphviz:
+//! entry points -> functions -> state).
 
+pub mod dot;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -20,7 +22,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::baseline::BaselineOutcome;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::source::{FileId, SourceDb};
 
 /// A diagnostic silenced by a suppression.
@@ -40,12 +42,30 @@ pub struct FileError {
     pub message: String,
 }
 
+/// A function that serves requests, and how the linter knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPoint {
+    /// As shown in chains: `create_run`, `Greeter::say_hello`, `router::{closure}`.
+    pub function: String,
+    /// Its name (for a closure, its first `|`).
+    pub span: Span,
+    /// How it was found: ``route `post(create_run)` ``, ``attribute `#[get]` ``, ...
+    pub how: String,
+    /// Where the handler is handed to the router, for an entry found from a routing call.
+    pub registered_at: Option<Span>,
+    /// In a reported file (under a scanned PATH), not only read for context.
+    pub reported: bool,
+}
+
 /// Everything one analysis produced, sorted.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub suppressed: Vec<Suppressed>,
     pub errors: Vec<FileError>,
+    /// Every entry point of the scan (those of files read for context too), sorted by file and
+    /// line. Findings reached from none of them carry an empty `execution_path`.
+    pub entry_points: Vec<EntryPoint>,
     /// Files read and parsed successfully.
     pub files_scanned: usize,
     pub duration: Duration,
@@ -95,6 +115,19 @@ impl Report {
             .count()
     }
 
+    /// How many diagnostics are on an execution path.
+    pub fn reached(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| !d.execution_path.is_empty())
+            .count()
+    }
+
+    /// Keeps only the diagnostics on an execution path (`--only-reachable`).
+    pub fn retain_reachable(&mut self) {
+        self.diagnostics.retain(|d| !d.execution_path.is_empty());
+    }
+
     /// The process exit code: 2 if no file could be parsed (a scan that saw nothing must not
     /// pass), else 1 if any error, else 0.
     pub fn exit_code(&self) -> i32 {
@@ -130,6 +163,15 @@ impl Report {
             )
         };
         self.diagnostics.sort_by_cached_key(key);
+        self.entry_points.sort_by_cached_key(|e| {
+            let p = sources.path(e.span.file);
+            (
+                p.rel.clone(),
+                p.display.clone(),
+                e.span.loc.line,
+                e.span.loc.column,
+            )
+        });
         if let Some(b) = &mut self.baseline {
             b.baselined.sort_by_cached_key(key);
         }
@@ -164,8 +206,9 @@ pub trait Renderer {
     fn render(&self, report: &Report, sources: &SourceDb, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// `N errors, M warnings in F files (S suppressed) in T s`; with a baseline,
-/// `(S suppressed, B baselined)`.
+/// `N errors, M warnings in F files (S suppressed) in T s` (with a baseline,
+/// `(S suppressed, B baselined)`), then, when there are any, the notes and the entry points:
+/// `; K notes; E entry points reach R findings`.
 pub fn summary_line(report: &Report) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let baselined = report
@@ -173,14 +216,32 @@ pub fn summary_line(report: &Report) -> String {
         .as_ref()
         .map(|b| format!(", {} baselined", b.baselined.len()))
         .unwrap_or_default();
-    format!(
+    let mut line = format!(
         "{}, {} in {} ({} suppressed{baselined}) in {:.2} s",
         plural(report.count(Severity::Error), "error"),
         plural(report.count(Severity::Warning), "warning"),
         plural(report.files_scanned, "file"),
         report.suppressed.len(),
         report.duration.as_secs_f64()
-    )
+    );
+    let notes = report.count(Severity::Note);
+    if notes > 0 {
+        line.push_str(&format!("; {}", plural(notes, "note")));
+    }
+    if !report.entry_points.is_empty() {
+        let reached = report.reached();
+        line.push_str(&format!(
+            "; {} reach{} {}",
+            plural(report.entry_points.len(), "entry point"),
+            if report.entry_points.len() == 1 {
+                "es"
+            } else {
+                ""
+            },
+            plural(reached, "finding")
+        ));
+    }
+    line
 }
 
 /// A relative `/`-separated path as a URI reference: every byte outside RFC 3986's

@@ -15,6 +15,7 @@ mod describe;
 mod interior_mutable_static;
 mod lazy_singleton;
 mod shared_mutable_map;
+mod shared_state_field;
 mod static_mut;
 mod thread_local_state;
 
@@ -24,8 +25,12 @@ use crate::analysis::Analysis;
 use crate::classify::{Shape, StateKind, TypeIndex};
 use crate::diagnostic::{Fix, Loc, Related, Severity};
 use crate::facts::{Global, GlobalKind};
+use crate::levels::{Reach, StateClass};
+use crate::paths::{Node, Target};
 use crate::source::FileId;
 use crate::suppress;
+
+pub(crate) use shared_state_field::hit as state_field_hit;
 
 /// How a rule's findings are treated: `allow`, `warn` or `deny` everywhere (config, flags,
 /// `cargo isolate rules`, the README). `warning` and `error` are accepted for `warn` and
@@ -141,13 +146,31 @@ pub(crate) struct Candidate {
     pub hit: Hit,
     /// The global it is about.
     pub global: Option<(FileId, usize)>,
-    /// What the global holds (its risk row is `state.class()`): what the level policy reads.
-    #[allow(
-        dead_code,
-        reason = "read by the level policy (issue 7's reachability half)"
-    )]
-    pub state: Option<StateKind>,
     pub fix: Option<Fix>,
+    /// For a finding about state: what it can hold and what makes it reached (the levels
+    /// policy reads both). `None` for findings about suppressions.
+    pub state: Option<StateOf>,
+}
+
+/// The state a finding is about, for the levels policy.
+#[derive(Debug, Clone)]
+pub(crate) struct StateOf {
+    pub class: StateClass,
+    pub target: Target,
+    /// Filled by the execution-path search: whether a handler reaches it, and the chain.
+    pub reach: Reach,
+    pub chain: Vec<Node>,
+}
+
+impl StateOf {
+    pub fn new(class: StateClass, target: Target) -> Self {
+        StateOf {
+            class,
+            target,
+            reach: Reach::NoEntryPoints,
+            chain: Vec::new(),
+        }
+    }
 }
 
 /// The facts a global rule reads: the declaration, its classified type and its state.
@@ -193,9 +216,13 @@ pub static ALL: &[&Rule] = &[
     &lazy_singleton::RULE,
     &interior_mutable_static::RULE,
     &thread_local_state::RULE,
+    &shared_state_field::RULE,
     &suppress::without_reason::RULE,
     &suppress::unused::RULE,
 ];
+
+pub(crate) static SHARED_MUTABLE_MAP: &Rule = &shared_mutable_map::RULE;
+pub(crate) static SHARED_STATE_FIELD: &Rule = &shared_state_field::RULE;
 
 pub(crate) static SUPPRESSION_WITHOUT_REASON: &Rule = &suppress::without_reason::RULE;
 pub(crate) static UNUSED_SUPPRESSION: &Rule = &suppress::unused::RULE;

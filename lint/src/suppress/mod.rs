@@ -168,8 +168,8 @@ fn check(file: FileId, s: &Suppression, used: bool) -> Vec<Candidate> {
         ty: String::new(),
         hit,
         global: None,
-        state: None,
         fix: None,
+        state: None,
     };
     let mut out = Vec::new();
     if let Some(why) = &s.malformed {
