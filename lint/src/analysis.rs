@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::appstate;
-use crate::classify::{StateKind, TypeIndex, TypeOverrides};
+use crate::classify::{TypeIndex, TypeOverrides};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::facts::{FileFacts, Global, LocalModule};
-use crate::levels::{Reach, StateClass, class_of};
+use crate::levels::{Reach, class_of, refine};
 use crate::paths::{Graph, Reachability, Target, Wanted};
 use crate::project::Project;
 use crate::project::modules::{FileInput, ModuleTree};
@@ -251,13 +251,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
                 types: &types,
             };
             if let Some((rule, hit)) = rules::check_global(&view) {
-                let class = match (class_of(Some(g.kind), view.shape, &g.ty), view.state) {
-                    // Known per-thread scratch (buffers of plain values, kernel handle pools).
-                    (StateClass::ThreadLocalPayload, StateKind::ScratchBuffer) => {
-                        StateClass::ThreadLocalScalar
-                    }
-                    (class, _) => class,
-                };
+                let class = refine(class_of(Some(g.kind), view.shape, &g.ty), view.state);
                 found.push(Candidate {
                     rule,
                     file,

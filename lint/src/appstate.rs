@@ -206,7 +206,10 @@ fn walk(
         if !(shape.interior || shape.mutable_map()) || !seen.insert((key, i)) {
             continue;
         }
-        let class = class_of(None, shape, ty);
+        let class = crate::levels::refine(
+            class_of(None, shape, ty),
+            crate::classify::state_of(crate::facts::GlobalKind::Static, &shape),
+        );
         let ty_text = crate::facts::types::print_expr(ty);
         let rule = if shape.mutable_map() {
             rules::SHARED_MUTABLE_MAP

@@ -272,6 +272,19 @@ const PLAIN: &[&str] = &[
     "BTreeSet",
 ];
 
+/// `class`, refined by what the type classification knows from resolved paths (known library
+/// types by crate): a metrics instrument or scalar it recognised is a scalar, a per-thread
+/// scratch buffer of plain values (also a pool of kernel handles) a thread-local scalar.
+pub(crate) fn refine(class: StateClass, kind: crate::classify::StateKind) -> StateClass {
+    use crate::classify::StateKind as K;
+    match (class, kind) {
+        (StateClass::ThreadLocalPayload, K::ScratchBuffer) => StateClass::ThreadLocalScalar,
+        (StateClass::Payload | StateClass::Opaque, K::Metric | K::Scalar) => StateClass::Scalar,
+        (StateClass::Collection, K::Metric) => StateClass::Scalar,
+        (class, _) => class,
+    }
+}
+
 /// What a global, accessor or app-state field is, for the levels policy: the one place the
 /// class is decided. `kind` is `None` for an app-state field.
 pub(crate) fn class_of(kind: Option<GlobalKind>, shape: Shape, ty: &TypeExpr) -> StateClass {

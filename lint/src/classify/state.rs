@@ -1,21 +1,14 @@
-//! What kind of state a global holds: the one place where a classified type becomes the class
-//! the risk policy reads (issue 7's level table) and the kind the messages and help are written
-//! for. Rules decide *which rule* reports a global; [`state_of`] decides *what it is*.
-//!
-//! | [`StateClass`] | [`StateKind`]s | examples |
-//! | --- | --- | --- |
-//! | `Collection` | `StaticMut`, `ConcurrentMap`, `LockedCollection`, `Channel` | `static mut`, `DashMap`, moka, concread, `Mutex<HashMap<..>>`, a thread-local `RefCell<Vec<String>>`, `mpsc::Sender` |
-//! | `RequestData` | `LockedData`, `Watch`, `UnknownContents` | `Mutex<Option<Session>>`, `RefCell<String>`, a config `watch::Receiver`, `LazyLock<reqwest::Client>` |
-//! | `Scalar` | `Scalar`, `Metric`, `ScratchBuffer` | atomics, `Mutex<bool>`, `Cell<u64>`, ids, Prometheus/`metrics`/OpenTelemetry instruments, a thread-local `RefCell<Vec<f64>>` |
-//! | `Constant` | `Constant` | a lazy `Regex`, `TimeDelta`, JWT key, your own type of immutable fields: never reported |
+//! What kind of state a global holds ([`StateKind`]): the kind the messages and help are
+//! written for. Rules decide *which rule* reports a global; [`state_of`] decides *what it is*.
+//! The level policy's class is decided in `levels::class_of` and refined by this kind
+//! (`levels::refine`: a recognised metric or scalar is a scalar; a per-thread scratch buffer
+//! of plain values - `RefCell<Vec<f64>>`, a pool of kernel handles - a thread-local scalar).
 //!
 //! Thread-locals: a thread-local is never shared between threads, only between the requests
 //! that run on that thread, one after the other (and an async request may move threads at an
 //! `.await`). A thread-local collection of plain values (`Vec<f64>`, `Vec<u8>`, `HashSet<u64>`)
-//! is a per-thread scratch buffer or memo of numbers and ids: `Scalar`. One whose elements can
-//! carry request data (`Vec<String>`, a map of sessions) stays `Collection`; other mutable
-//! thread-locals are `RequestData` or `Scalar` by what they hold. The level policy reads the
-//! class and whether the global is a thread-local.
+//! is a per-thread scratch buffer or memo of numbers and ids. One whose elements can carry
+//! request data (`Vec<String>`, a map of sessions) stays a collection.
 
 use super::Shape;
 use crate::facts::GlobalKind;
