@@ -720,3 +720,66 @@ fn a_flood_of_changes_is_coalesced_and_its_last_text_wins() {
     );
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_handler_reached_global_shows_its_execution_path_in_the_hover() {
+    // A real (unsaved) axum route: the handler calls into another module, which uses the map.
+    // The diagnostic's hover lists the chain from the entry point, and the related information
+    // points at each step.
+    let main = "mod api;\nmod store;\nfn main() {\n    let _app = axum::Router::new().route(\"/runs\", axum::routing::post(api::create_run));\n}\n";
+    let api = "pub async fn create_run() {\n    crate::store::remember(7);\n}\n";
+    let store = "use std::collections::HashMap;\nuse std::sync::Mutex;\n\
+                 static RUNS: Mutex<Option<HashMap<u64, String>>> = Mutex::new(None);\n\
+                 pub fn remember(id: u64) {\n    RUNS.lock().unwrap().get_or_insert_with(HashMap::new).insert(id, String::new());\n}\n";
+    let dir = temp_tree(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\naxum = \"0.8\"\n",
+        ),
+        ("src/main.rs", main),
+        ("src/api.rs", api),
+        ("src/store.rs", "\n"),
+    ]);
+    let store_uri = file_uri(&dir.path().join("src/store.rs"));
+    let api_uri = file_uri(&dir.path().join("src/api.rs"));
+    let mut c = server();
+    c.initialize(Some(dir.path()), json!({}));
+    // The global exists only in the editor's buffer.
+    c.open(&store_uri, store);
+    let published = c.wait("the reached global's finding", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == store_uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+    });
+    let d = &published["params"]["diagnostics"][0];
+    assert_eq!(d["code"], "isolate::shared_mutable_map", "{published}");
+    assert_eq!(
+        d["severity"], 1,
+        "reached by a handler: an error; {published}"
+    );
+    let related = d["relatedInformation"].as_array().unwrap();
+    assert!(
+        related.iter().any(|r| r["location"]["uri"] == api_uri),
+        "a related location at the handler: {d}"
+    );
+    let hover = c.call(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": store_uri}, "position": {"line": 2, "character": 8}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    let path = text
+        .split("**Execution path**")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no execution path in the hover: {text}"));
+    let handler = path.find("`create_run`").expect("the handler first");
+    let user = path
+        .find("`store::remember`")
+        .or_else(|| path.find("`remember`"));
+    assert!(
+        user.is_some_and(|u| u > handler),
+        "the handler, then the fn that uses RUNS: {path}"
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
