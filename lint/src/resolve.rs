@@ -334,6 +334,16 @@ impl<'a> Resolver<'a> {
 
     /// Whether `name` is a crate `module` can name: std/core/alloc or a dependency of its
     /// package (scanned or not).
+    /// The Cargo workspace (its root; a loose directory's own) that `file` belongs to.
+    pub(crate) fn workspace_of(&self, file: FileId) -> Option<&'a std::path::Path> {
+        let krate = *self.tree.file_crate.get(file.index())?;
+        let c = self.project.crates.get(krate)?;
+        Some(match c.package {
+            Some(p) => &self.project.packages[p].workspace_root,
+            None => &c.dir,
+        })
+    }
+
     fn names_a_crate(&self, module: ModuleId, name: &str) -> bool {
         if matches!(name, "std" | "core" | "alloc") {
             return true;

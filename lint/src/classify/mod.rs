@@ -181,7 +181,7 @@ pub(crate) struct TypeIndex<'a> {
     memo: RefCell<HashMap<MemoKey, Shape>>,
     /// What each of the scanned code's traits can hold as a trait object (`None` while it is
     /// being worked out; see [`Self::implementors`]).
-    dyn_memo: RefCell<HashMap<(String, bool), Option<Shape>>>,
+    dyn_memo: RefCell<HashMap<(String, bool, Option<&'a std::path::Path>), Option<Shape>>>,
     /// Members of a strongly connected component whose root has not finished yet.
     pending: RefCell<Vec<MemoKey>>,
     /// The lowest stack depth a cycle has reached back to in the current expansion (see
@@ -372,11 +372,15 @@ impl<'a> TypeIndex<'a> {
         let Some(name) = trait_path.last() else {
             return Shape::unknown();
         };
-        let key = (name.clone(), at.under_lock);
+        let key = (
+            name.clone(),
+            at.under_lock,
+            self.resolver.workspace_of(at.file),
+        );
         if let Some(done) = self.dyn_memo.borrow().get(&key) {
             return done.unwrap_or_else(Shape::unknown);
         }
-        let Some(types) = self.implementor_types(name) else {
+        let Some(types) = self.implementor_types(name, at.file) else {
             self.dyn_memo
                 .borrow_mut()
                 .insert(key, Some(Shape::unknown()));
@@ -409,18 +413,23 @@ impl<'a> TypeIndex<'a> {
         shape
     }
 
-    /// The types the scanned code implements trait `name` for, each with where its impl is
-    /// written; `None` when the trait is not the scanned code's, when it has no implementor, or
-    /// when an implementor is not a named type (`impl<T> Trait for T`).
+    /// The types the code of `from`'s Cargo workspace implements trait `name` for, each with
+    /// where its impl is written; `None` when the trait is not that workspace's, when it has no
+    /// implementor, or when an implementor is not a named type (`impl<T> Trait for T`). Matched
+    /// by name within one workspace only: a scan of many unrelated packages (a vendored
+    /// corpus) must not make rustls's `dyn Hash` every `Hash` implementor of the scan.
     pub(crate) fn implementor_types(
         &self,
         name: &str,
+        from: FileId,
     ) -> Option<Vec<(FileId, ModuleId, TypeExpr)>> {
+        let workspace = self.resolver.workspace_of(from);
         let all = || {
             self.facts
                 .iter()
                 .enumerate()
                 .filter_map(|(i, f)| f.map(|f| (FileId(i as u32), f)))
+                .filter(move |(file, _)| self.resolver.workspace_of(*file) == workspace)
         };
         let defined = all().any(|(_, f)| {
             f.impls

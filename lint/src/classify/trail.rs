@@ -154,7 +154,7 @@ impl<'a> TypeIndex<'a> {
                 let types = paths
                     .iter()
                     .filter(|p| !known::is_stateless_trait(p))
-                    .filter_map(|p| self.implementor_types(p.last()?))
+                    .filter_map(|p| self.implementor_types(p.last()?, at.file))
                     .flatten();
                 for (file, module, t) in types {
                     let env = Env::new();

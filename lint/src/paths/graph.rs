@@ -146,6 +146,18 @@ pub(crate) struct Graph<'g, 'a> {
     index: OnceCell<Index<'a>>,
     /// Per impl block (file, impl index): the scanned types its self type names.
     self_types: RefCell<SelfTypes>,
+    /// Per method name, built on first use: its methods by the scanned self types of their
+    /// impl blocks, so a call on a known receiver looks its type up instead of checking every
+    /// method of that name in the scan (thousands of `new`s in a large workspace).
+    methods_by_type: RefCell<HashMap<String, Rc<MethodsByType>>>,
+}
+
+/// The methods of one name: those of trait blocks (any receiver), and the others by the
+/// scanned types their impl's self type names.
+#[derive(Default)]
+struct MethodsByType {
+    any: Vec<Node>,
+    by_type: HashMap<TypeKey, Vec<Node>>,
 }
 
 /// Per impl block (file, impl index): the scanned types its self type names.
@@ -177,6 +189,7 @@ impl<'g, 'a> Graph<'g, 'a> {
             total,
             index: OnceCell::new(),
             self_types: RefCell::default(),
+            methods_by_type: RefCell::default(),
         }
     }
 
@@ -363,20 +376,46 @@ impl<'g, 'a> Graph<'g, 'a> {
             }
             return;
         };
+        let by = self.methods_by_type(name);
+        let start = out.len();
+        out.extend(&by.any);
+        for t in types {
+            out.extend(by.by_type.get(t).into_iter().flatten());
+        }
+        // In the scan's order, once each, as a walk over all the name's methods gives them.
+        out[start..].sort_unstable();
+        let mut kept = start;
+        for i in start..out.len() {
+            if kept == start || out[kept - 1] != out[i] {
+                out[kept] = out[i];
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+    }
+
+    fn methods_by_type(&self, name: &str) -> Rc<MethodsByType> {
+        if let Some(hit) = self.methods_by_type.borrow().get(name) {
+            return hit.clone();
+        }
+        let mut by = MethodsByType::default();
         for &m in self.index().methods.get(name).into_iter().flatten() {
             let (file, _) = self.locate(m);
             let (f, func) = self.facts(m);
             let Some(owner) = func.owner else { continue };
-            let imp = &f.impls[owner as usize];
-            if imp.is_trait {
-                out.push(m);
+            if f.impls[owner as usize].is_trait {
+                by.any.push(m);
                 continue;
             }
-            let selfs = self.impl_self_types(file, owner, func);
-            if selfs.iter().any(|t| types.contains(t)) {
-                out.push(m);
+            for &t in self.impl_self_types(file, owner, func).iter() {
+                by.by_type.entry(t).or_default().push(m);
             }
         }
+        let by = Rc::new(by);
+        self.methods_by_type
+            .borrow_mut()
+            .insert(name.to_string(), by.clone());
+        by
     }
 
     /// The scanned types the self type of `node`'s impl names.
