@@ -246,18 +246,8 @@ const METRICS_CRATES: &[&str] = &[
     "prometheus_client",
 ];
 
-/// Channel and queue ends.
-const CHANNELS: &[&str] = &[
-    "Sender",
-    "SyncSender",
-    "UnboundedSender",
-    "Receiver",
-    "UnboundedReceiver",
-    "SegQueue",
-    "ArrayQueue",
-    "Injector",
-    "ConcurrentQueue",
-];
+/// Channel and queue ends: the classifier's list.
+use crate::classify::known::CHANNEL as CHANNELS;
 
 /// Elements of a thread-local scratch buffer: plain numbers and bytes.
 const PLAIN: &[&str] = &[

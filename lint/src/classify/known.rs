@@ -1155,7 +1155,7 @@ const INTERIOR: &[&str] = &[
     "EbrCell",
 ];
 
-const CHANNEL: &[&str] = &[
+pub(crate) const CHANNEL: &[&str] = &[
     "Sender",
     "SyncSender",
     "UnboundedSender",

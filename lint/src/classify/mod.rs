@@ -169,6 +169,10 @@ fn args_hash(args: &[Option<TypeExpr>]) -> u64 {
     h.finish()
 }
 
+/// A trait object's memo key: the trait's name, whether it sits under a lock, and the Cargo
+/// workspace it is written in (implementors are matched within it).
+type DynKey<'a> = (String, bool, Option<&'a std::path::Path>);
+
 /// Classifies types against every user type definition of the scan.
 pub(crate) struct TypeIndex<'a> {
     resolver: &'a Resolver<'a>,
@@ -181,7 +185,7 @@ pub(crate) struct TypeIndex<'a> {
     memo: RefCell<HashMap<MemoKey, Shape>>,
     /// What each of the scanned code's traits can hold as a trait object (`None` while it is
     /// being worked out; see [`Self::implementors`]).
-    dyn_memo: RefCell<HashMap<(String, bool, Option<&'a std::path::Path>), Option<Shape>>>,
+    dyn_memo: RefCell<HashMap<DynKey<'a>, Option<Shape>>>,
     /// Members of a strongly connected component whose root has not finished yet.
     pending: RefCell<Vec<MemoKey>>,
     /// The lowest stack depth a cycle has reached back to in the current expansion (see
