@@ -128,6 +128,11 @@ impl<'a> Analysis<'a> {
         self.tree.file_crate[file.index()]
     }
 
+    /// Whether code of crate `from` can call into crate `to` (see [`Resolver::can_call_into`]).
+    pub fn can_call_into(&self, from: usize, to: usize) -> bool {
+        self.resolver.can_call_into(from, to)
+    }
+
     /// The facts of a parsed file.
     pub fn facts(&self, file: FileId) -> &'a FileFacts {
         self.facts[file.index()].expect("a parsed file")

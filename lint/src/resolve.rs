@@ -64,6 +64,9 @@ pub(crate) struct Resolver<'a> {
     memo: RefCell<HashMap<(ModuleId, bool), Names>>,
     /// Per (crate, name): the crates the name can mean there.
     crates: RefCell<HashMap<(usize, String), CrateSet>>,
+    /// Per crate: the crates its code can call into (its package's, and its dependencies',
+    /// transitively); `None` for loose files, which can call anything.
+    visible: RefCell<HashMap<usize, Option<Rc<HashSet<usize>>>>>,
     active: RefCell<HashSet<(ModuleId, String, bool)>>,
 }
 
@@ -88,6 +91,7 @@ impl<'a> Resolver<'a> {
             scopes: RefCell::default(),
             memo: RefCell::default(),
             crates: RefCell::default(),
+            visible: RefCell::default(),
             active: RefCell::default(),
         }
     }
@@ -334,6 +338,41 @@ impl<'a> Resolver<'a> {
 
     /// Whether `name` is a crate `module` can name: std/core/alloc or a dependency of its
     /// package (scanned or not).
+    /// Whether code of crate `from` can call into crate `to`: the same package, or a
+    /// dependency of any kind, transitively. Loose files (no package) on either side: yes.
+    pub(crate) fn can_call_into(&self, from: usize, to: usize) -> bool {
+        if from == to {
+            return true;
+        }
+        let package_of = |k: usize| self.project.crates.get(k).and_then(|c| c.package);
+        if package_of(to).is_none() {
+            return true;
+        }
+        if let Some(hit) = self.visible.borrow().get(&from) {
+            return hit.as_ref().is_none_or(|v| v.contains(&to));
+        }
+        let visible = package_of(from).map(|own| {
+            let mut seen: HashSet<usize> = (0..self.project.crates.len())
+                .filter(|&k| package_of(k) == Some(own))
+                .collect();
+            let mut stack: Vec<usize> = seen.iter().copied().collect();
+            while let Some(k) = stack.pop() {
+                let Some(p) = package_of(k) else { continue };
+                for d in &self.project.packages[p].deps {
+                    for &c in self.crates_named(k, &d.name).iter() {
+                        if seen.insert(c) {
+                            stack.push(c);
+                        }
+                    }
+                }
+            }
+            Rc::new(seen)
+        });
+        let answer = visible.as_ref().is_none_or(|v| v.contains(&to));
+        self.visible.borrow_mut().insert(from, visible);
+        answer
+    }
+
     /// The Cargo workspace (its root; a loose directory's own) that `file` belongs to.
     pub(crate) fn workspace_of(&self, file: FileId) -> Option<&'a std::path::Path> {
         let krate = *self.tree.file_crate.get(file.index())?;

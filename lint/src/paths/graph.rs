@@ -501,7 +501,24 @@ impl<'g, 'a> Graph<'g, 'a> {
         for call in &func.calls {
             let targets = match &call.callee {
                 Callee::Path(p) => self.resolve_path(node, p),
-                Callee::Method { name, recv } => self.resolve_method(node, name, recv),
+                Callee::Method { name, recv } => {
+                    let mut targets = self.resolve_method(node, name, recv);
+                    // A method call cannot land in a crate the caller's crate does not depend
+                    // on, unless through a trait object (a trait impl may live anywhere).
+                    let (file, _) = self.locate(node);
+                    let from = self.a.crate_of(file);
+                    targets.retain(|&t| {
+                        let (f, func) = self.facts(t);
+                        let in_trait_impl = func
+                            .owner
+                            .is_some_and(|o| f.impls[o as usize].trait_path.is_some());
+                        in_trait_impl
+                            || self
+                                .a
+                                .can_call_into(from, self.a.crate_of(self.locate(t).0))
+                    });
+                    targets
+                }
             };
             out.extend(targets.into_iter().map(|t| (t, call.line, call.column)));
         }
