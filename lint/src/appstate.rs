@@ -224,14 +224,7 @@ fn walk(
             reg.sites.iter().map(|s| Related {
                 span: Span {
                     file: s.0,
-                    loc: crate::diagnostic::Loc {
-                        line: s.1,
-                        column: s.2,
-                        end_line: s.1,
-                        end_column: s.2 + 1,
-                        byte_start: 0,
-                        byte_end: 0,
-                    },
+                    loc: crate::diagnostic::Loc::on_line(s.1, s.2, 1),
                 },
                 message: format!(
                     "`{}` is registered as application state here ({})",

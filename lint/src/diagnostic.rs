@@ -46,6 +46,19 @@ impl Loc {
         }
     }
 
+    /// `width` characters on one line from (`line`, `column`), 1-based; the byte range is left
+    /// to [`Loc::bytes_in`], as with [`Loc::lines_of`].
+    pub(crate) fn on_line(line: u32, column: u32, width: u32) -> Loc {
+        Loc {
+            line,
+            column,
+            end_line: line,
+            end_column: column + width,
+            byte_start: 0,
+            byte_end: 0,
+        }
+    }
+
     /// The byte range, from `text` when the position does not carry it.
     pub fn bytes_in(&self, text: &str) -> Option<std::ops::Range<usize>> {
         if self.byte_end > 0 {

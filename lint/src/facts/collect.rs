@@ -28,14 +28,7 @@ pub(crate) fn collect(file: &syn::File) -> FileFacts {
         macro_start: None,
         gate: None,
     };
-    c.facts.modules.push(ModuleFact {
-        name: String::new(),
-        parent: None,
-        kind: ModuleKind::File,
-        path_attr: None,
-        in_test: false,
-        test_features: None,
-    });
+    c.facts.modules.push(ModuleFact::FILE);
     c.visit_file(file);
     let mut f = c.facts;
     // The facts of every file stay in memory: no growth slack.

@@ -85,6 +85,18 @@ pub(crate) struct ModuleFact {
     pub test_features: Option<TestFeatures>,
 }
 
+impl ModuleFact {
+    /// A file's own top level: module 0 of every file's facts.
+    pub const FILE: ModuleFact = ModuleFact {
+        name: String::new(),
+        parent: None,
+        kind: ModuleKind::File,
+        path_attr: None,
+        in_test: false,
+        test_features: None,
+    };
+}
+
 /// The features of a `#[cfg(any(test, feature = "a", feature = "b"))]` gate.
 pub(crate) type TestFeatures = Box<[Box<str>]>;
 
@@ -226,14 +238,7 @@ impl TypeDef {
         } else {
             own.chars().count() as u32
         };
-        Some(Loc {
-            line,
-            column,
-            end_line: line,
-            end_column: column + width,
-            byte_start: 0,
-            byte_end: 0,
-        })
+        Some(Loc::on_line(line, column, width))
     }
 }
 

@@ -174,14 +174,7 @@ pub(crate) fn find(g: &Graph) -> Vec<Entry> {
         };
         let site = Span {
             file,
-            loc: Loc {
-                line: r.line,
-                column: r.column,
-                end_line: r.line,
-                end_column: r.column + 1,
-                byte_start: 0,
-                byte_end: 0,
-            },
+            loc: Loc::on_line(r.line, r.column, 1),
         };
         for node in handler_nodes(g, file, r) {
             add(node, how.clone(), Some(site));

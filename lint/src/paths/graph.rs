@@ -270,14 +270,7 @@ impl<'g, 'a> Graph<'g, 'a> {
                 }
             }
         } else if r.consumed + 1 == segs.len() && r.consumed > 0 {
-            let types: Vec<TypeKey> = r
-                .res
-                .iter()
-                .filter_map(|x| match x {
-                    Res::Def(Def::Type(f, i)) => Some((*f, *i)),
-                    _ => None,
-                })
-                .collect();
+            let types = scanned_types(&r.res);
             if !types.is_empty() {
                 self.methods_on(&TypeTarget::Scanned(types), &segs[segs.len() - 1], &mut out);
             }
@@ -459,14 +452,7 @@ impl<'g, 'a> Graph<'g, 'a> {
         if r.consumed != segs.len() || r.res.is_empty() {
             return TypeTarget::Unknown;
         }
-        let scanned: Vec<TypeKey> = r
-            .res
-            .iter()
-            .filter_map(|x| match x {
-                Res::Def(Def::Type(f, i)) => Some((*f, *i)),
-                _ => None,
-            })
-            .collect();
+        let scanned = scanned_types(&r.res);
         if !scanned.is_empty() {
             TypeTarget::Scanned(scanned)
         } else if r.res.iter().all(|x| matches!(x, Res::External(_))) {
@@ -526,6 +512,16 @@ impl<'g, 'a> Graph<'g, 'a> {
         out.dedup_by_key(|x| x.0);
         out
     }
+}
+
+/// The scanned type definitions among a path's meanings.
+fn scanned_types(res: &[Res]) -> Vec<TypeKey> {
+    res.iter()
+        .filter_map(|x| match x {
+            Res::Def(Def::Type(f, i)) => Some((*f, *i)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A type without the pointers and references that hand their contents through.

@@ -266,14 +266,7 @@ impl<'g, 'a> Reachability<'g, 'a> {
                 related.push(Related {
                     span: Span {
                         file,
-                        loc: Loc {
-                            line,
-                            column,
-                            end_line: line,
-                            end_column: column + width,
-                            byte_start: 0,
-                            byte_end: 0,
-                        },
+                        loc: Loc::on_line(line, column, width),
                     },
                     message: format!("`{}` calls `{}`", names[i - 1], names[i]),
                 });

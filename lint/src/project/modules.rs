@@ -94,7 +94,7 @@ impl ModuleTree {
             let base = t.modules.len() as ModuleId;
             for m in locals
                 .iter()
-                .chain(locals.is_empty().then_some(&EMPTY_FILE))
+                .chain(locals.is_empty().then_some(&crate::facts::ModuleFact::FILE))
             {
                 t.modules.push(ModuleData {
                     file: FileId(i as u32),
@@ -254,15 +254,6 @@ impl ModuleTree {
         t
     }
 }
-
-static EMPTY_FILE: crate::facts::ModuleFact = crate::facts::ModuleFact {
-    name: String::new(),
-    parent: None,
-    kind: ModuleKind::File,
-    path_attr: None,
-    in_test: false,
-    test_features: None,
-};
 
 /// Where `mod x;` (module `k` of a file at `file`, whose own modules live in `children_dir`)
 /// may be: `#[path]`, else `x.rs` and `x/mod.rs`, below the directories of the inline modules

@@ -100,14 +100,7 @@ fn related(t: &Trail) -> Vec<Related> {
             Related {
                 span: Span {
                     file: s.file,
-                    loc: Loc {
-                        line: s.pos.0,
-                        column: s.pos.1,
-                        end_line: s.pos.0,
-                        end_column: s.pos.1 + width,
-                        byte_start: 0,
-                        byte_end: 0,
-                    },
+                    loc: Loc::on_line(s.pos.0, s.pos.1, width),
                 },
                 message,
             }
