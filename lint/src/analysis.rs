@@ -220,13 +220,16 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
             facts: f.facts.as_ref().ok(),
         })
         .collect();
+    let mut t = crate::timings::Stages::start();
     let tree = ModuleTree::build(project, &inputs);
+    t.mark("module tree");
     let facts: Vec<Option<&FileFacts>> = files.iter().map(|f| f.facts.as_ref().ok()).collect();
     let project: &Project = project;
     let resolver = Resolver::new(&tree, project, &facts);
     let overrides: Vec<&TypeOverrides> =
         files.iter().map(|f| &f.settings.config.overrides).collect();
     let types = TypeIndex::new(&resolver, &facts, &overrides);
+    t.mark("resolver and type index");
     let a = Analysis {
         files,
         facts: &facts,
@@ -283,11 +286,14 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         }
     }
     found.extend(project_found);
+    t.mark("global and project rules");
 
     // Application state, then execution paths: which findings a request handler reaches.
     let graph = Graph::new(&a);
+    t.mark("call graph");
     let registered = appstate::registered(&graph);
     found.extend(appstate::candidates(&a, &registered));
+    t.mark("app state");
     let wanted = Wanted {
         global_names: found
             .iter()
@@ -326,6 +332,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         }
     }
     let entry_count = reach.entries.len();
+    t.mark("reachability");
 
     let sups: Vec<_> = a
         .files()
@@ -428,6 +435,7 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         })
         .collect();
     out.file_crates = tree.file_crate.clone();
+    t.mark("suppressions and diagnostics");
     out
 }
 

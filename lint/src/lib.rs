@@ -58,6 +58,7 @@ mod resolve;
 pub mod rules;
 mod source;
 mod suppress;
+mod timings;
 mod workspace;
 
 pub use config::{ConfigError, ConfigFailure, ConfigReadError};

@@ -152,6 +152,7 @@ impl Workspace {
         opts: WorkspaceOptions,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Workspace, LoadError> {
+        let mut t = crate::timings::Stages::start();
         let mut ws = Workspace::new(opts);
         let configs = Configs::new(ws.opts.config.as_deref())?;
         let default_paths = [PathBuf::from(".")];
@@ -232,6 +233,7 @@ impl Workspace {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         ws.project = layout.project;
         ws.configs = layout.configs;
+        t.mark("walk and manifests");
 
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(ws.opts.jobs.unwrap_or(0))
@@ -270,6 +272,7 @@ impl Workspace {
                 })
                 .collect()
         });
+        t.mark("read, parse and collect facts");
         for (n, (f, (text, facts))) in found.into_iter().zip(parsed).enumerate() {
             let settings = ws.settings_for(f.config);
             let scan_root = ws
@@ -299,6 +302,7 @@ impl Workspace {
                 reported: n < reported,
             });
         }
+        t.mark("file table");
         Ok(ws)
     }
 
