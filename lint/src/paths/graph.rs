@@ -149,15 +149,20 @@ pub(crate) struct Graph<'g, 'a> {
     /// Per method name, built on first use: its methods by the scanned self types of their
     /// impl blocks, so a call on a known receiver looks its type up instead of checking every
     /// method of that name in the scan (thousands of `new`s in a large workspace).
-    methods_by_type: RefCell<HashMap<String, Rc<MethodsByType>>>,
+    methods_by_type: RefCell<HashMap<String, Rc<MethodsByType<'a>>>>,
 }
 
-/// The methods of one name: those of trait blocks (any receiver), and the others by the
-/// scanned types their impl's self type names.
+/// The methods of one name: those of trait blocks (any receiver), and the others by the last
+/// segment of their impl's self type as written (`Engine` for `impl crate::core::Engine`).
+/// A self type that resolves to a scanned type `T` ends in `T`'s own name or in a `use .. as`
+/// rename, so a lookup for `T` resolves only the impls written with one of those names, not
+/// every impl with a method of this name (thousands of `new`s in a large workspace).
 #[derive(Default)]
-struct MethodsByType {
+struct MethodsByType<'a> {
     any: Vec<Node>,
-    by_type: HashMap<TypeKey, Vec<Node>>,
+    by_last: HashMap<&'a str, Vec<Node>>,
+    /// Those whose self type is written with a rename.
+    renamed: Vec<Node>,
 }
 
 /// Per impl block (file, impl index): the scanned types its self type names.
@@ -171,6 +176,9 @@ struct Index<'a> {
     closures: HashMap<Node, Vec<Node>>,
     /// Names of the traits defined in the scan.
     traits: HashSet<&'a str>,
+    /// The names `use .. as NAME` renames bind anywhere in the scan (`NAME` differs from the
+    /// path's last segment): an impl's self type written with one of them may be any type.
+    renames: HashSet<&'a str>,
 }
 
 impl<'g, 'a> Graph<'g, 'a> {
@@ -206,6 +214,13 @@ impl<'g, 'a> Graph<'g, 'a> {
                         ix.closures.entry(base + parent).or_default().push(node);
                     } else if func.owner.is_some() {
                         ix.methods.entry(&*func.name).or_default().push(node);
+                    }
+                }
+                for u in &f.uses {
+                    if let Some(alias) = u.alias.as_deref()
+                        && alias != u.path.last()
+                    {
+                        ix.renames.insert(alias);
                     }
                 }
                 for imp in f.impls.iter().filter(|i| i.is_trait) {
@@ -372,8 +387,21 @@ impl<'g, 'a> Graph<'g, 'a> {
         let by = self.methods_by_type(name);
         let start = out.len();
         out.extend(&by.any);
-        for t in types {
-            out.extend(by.by_type.get(t).into_iter().flatten());
+        for &t in types {
+            let own = self
+                .a
+                .facts_of(t.0)
+                .and_then(|f| f.types.get(t.1))
+                .map(|d| d.name.as_str());
+            let named = own.and_then(|n| by.by_last.get(n)).into_iter().flatten();
+            for &m in named.chain(&by.renamed) {
+                let (file, _) = self.locate(m);
+                let (_, func) = self.facts(m);
+                let owner = func.owner.expect("indexed methods have an owner");
+                if self.impl_self_types(file, owner, func).contains(&t) {
+                    out.push(m);
+                }
+            }
         }
         // In the scan's order, once each, as a walk over all the name's methods gives them.
         out[start..].sort_unstable();
@@ -387,21 +415,22 @@ impl<'g, 'a> Graph<'g, 'a> {
         out.truncate(kept);
     }
 
-    fn methods_by_type(&self, name: &str) -> Rc<MethodsByType> {
+    fn methods_by_type(&self, name: &str) -> Rc<MethodsByType<'a>> {
         if let Some(hit) = self.methods_by_type.borrow().get(name) {
             return hit.clone();
         }
         let mut by = MethodsByType::default();
         for &m in self.index().methods.get(name).into_iter().flatten() {
-            let (file, _) = self.locate(m);
             let (f, func) = self.facts(m);
             let Some(owner) = func.owner else { continue };
-            if f.impls[owner as usize].is_trait {
+            let imp = &f.impls[owner as usize];
+            if imp.is_trait {
                 by.any.push(m);
-                continue;
-            }
-            for &t in self.impl_self_types(file, owner, func).iter() {
-                by.by_type.entry(t).or_default().push(m);
+            } else if let Some(ty) = &imp.self_ty {
+                by.by_last.entry(ty.last()).or_default().push(m);
+                if self.index().renames.contains(ty.last()) {
+                    by.renamed.push(m);
+                }
             }
         }
         let by = Rc::new(by);

@@ -446,6 +446,48 @@ mod tests {
     }
 
     #[test]
+    fn a_method_is_found_whatever_name_its_impl_writes_the_type_with() {
+        // The lookup by the impl's last segment must not lose impls written through a rename,
+        // local or re-exported, nor one whose path ends in the type's own name.
+        let out = chains(&[
+            ("Cargo.toml", "[package]\nname = \"app\"\n"),
+            (
+                "src/lib.rs",
+                "mod core; mod alias; mod reexport; mod other;\n\
+                 pub use crate::core::Engine as Motor;\n\
+                 #[isolate::entry] fn h(e: &core::Engine, o: &other::Engine) { e.start(); e.stop(); e.pause(); o.start(); }",
+            ),
+            ("src/core.rs", "pub struct Engine;"),
+            (
+                "src/alias.rs",
+                "use crate::core::Engine as E;\nimpl E { pub fn start(&self) { STARTED.lock(); } }\n\
+                 static STARTED: Mutex<Vec<u8>> = todo!();",
+            ),
+            (
+                "src/reexport.rs",
+                "use crate::Motor;\nimpl Motor { pub fn stop(&self) { STOPPED.lock(); } }\n\
+                 impl crate::core::Engine { pub fn pause(&self) { PAUSED.lock(); } }\n\
+                 static STOPPED: Mutex<Vec<u8>> = todo!(); static PAUSED: Mutex<Vec<u8>> = todo!();",
+            ),
+            (
+                "src/other.rs",
+                "pub struct Engine;\nimpl Engine { pub fn start(&self) { OTHER.lock(); } pub fn stop(&self) { NOT_CALLED.lock(); } }\n\
+                 static OTHER: Mutex<Vec<u8>> = todo!(); static NOT_CALLED: Mutex<Vec<u8>> = todo!();",
+            ),
+        ]);
+        assert_eq!(
+            out,
+            [
+                "NOT_CALLED: -",
+                "OTHER: h -> Engine::start",
+                "PAUSED: h -> Engine::pause",
+                "STARTED: h -> E::start",
+                "STOPPED: h -> Motor::stop",
+            ]
+        );
+    }
+
+    #[test]
     fn recursion_ends_and_the_shortest_chain_wins() {
         let out = chains(&[(
             "src/lib.rs",
