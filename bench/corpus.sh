@@ -6,7 +6,8 @@
 #
 # Usage: bench/corpus.sh [CORPUS_DIR] [JOBS]
 #   RUNS=5            rounds; each round runs every program once, in a rotating order
-#   BASELINE_REV=main also build that git revision (from `git archive`, in $TMPDIR) and measure it
+#   BASELINE_REV=main also build that git revision (from `git archive`, in $TMPDIR) and measure it;
+#                     several revisions, space-separated, are each measured
 #   VENDOR=path       the corpus script (default ../shared/bench-corpus/vendor.sh, from the repo root)
 # The corpus is laid out in CORPUS_DIR if missing; never commit it.
 #
@@ -26,22 +27,25 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 programs=(floor lint)
-if [[ -n ${BASELINE_REV:-} ]]; then
-  base_dir=${TMPDIR:-/tmp}/isolate-baseline-$(git rev-parse --short "$BASELINE_REV")
+declare -A base_bins=()
+# BASELINE_REV may name several revisions ("9aac5ac 9ce8ff8"): each is built and measured as
+# program base@REV, and lint is compared with each.
+for rev in ${BASELINE_REV:-}; do
+  base_dir=${TMPDIR:-/tmp}/isolate-baseline-$(git rev-parse --short "$rev")
   if [[ ! -x $base_dir/target/release/cargo-isolate ]]; then
     mkdir -p "$base_dir"
-    git archive "$BASELINE_REV" | tar -x -C "$base_dir"
+    git archive "$rev" | tar -x -C "$base_dir"
     (cd "$base_dir" && CARGO_TARGET_DIR="$base_dir/target" cargo build --release -q -p isolate-lint --bin cargo-isolate)
   fi
-  base_bin=$base_dir/target/release/cargo-isolate
-  programs+=(base)
-fi
+  base_bins[base@$rev]=$base_dir/target/release/cargo-isolate
+  programs+=("base@$rev")
+done
 
 command_of() {
   case $1 in
     floor) echo "$floor $corpus $jobs" ;;
     lint) echo "$bin check $corpus --format json -j $jobs" ;;
-    base) echo "$base_bin check $corpus --format json -j $jobs" ;;
+    base@*) echo "${base_bins[$1]} check $corpus --format json -j $jobs" ;;
   esac
 }
 
@@ -76,18 +80,22 @@ def ratios(a, b, i):
     return [x[i] / y[i] for x, y in zip(t[a], t[b])]
 print(f"lint/floor  wall x{med(ratios('lint', 'floor', 0)):.3f} (per-round {', '.join(f'{r:.2f}' for r in ratios('lint', 'floor', 0))})"
       f"  cpu x{med(ratios('lint', 'floor', 1)):.3f}  rss x{med(ratios('lint', 'floor', 2)):.2f}")
-if "base" in t:
-    print(f"base/floor  wall x{med(ratios('base', 'floor', 0)):.3f}  cpu x{med(ratios('base', 'floor', 1)):.3f}  rss x{med(ratios('base', 'floor', 2)):.2f}")
-    print(f"lint/base   wall x{med(ratios('lint', 'base', 0)):.3f}  cpu x{med(ratios('lint', 'base', 1)):.3f}  rss x{med(ratios('lint', 'base', 2)):.3f}")
+bases = [p for p in programs if p.startswith("base@")]
+for b in bases:
+    print(f"{b}/floor  wall x{med(ratios(b, 'floor', 0)):.3f}  cpu x{med(ratios(b, 'floor', 1)):.3f}  rss x{med(ratios(b, 'floor', 2)):.2f}")
+    print(f"lint/{b}   wall x{med(ratios('lint', b, 0)):.3f} (per-round {', '.join(f'{r:.2f}' for r in ratios('lint', b, 0))})"
+          f"  cpu x{med(ratios('lint', b, 1)):.3f}  rss x{med(ratios('lint', b, 2)):.3f}")
 for p in [q for q in programs if q != "floor"]:
     d = json.load(open(f"{out}/{p}.out"))
     rules = dict(sorted(collections.Counter(f["rule"] for f in d["findings"]).items()))
     print(f"{p}: {d['summary']}")
     print(f"{p}: findings per rule {rules}; file errors {len(d['errors'])}")
-if "base" in t:
-    a = {(f["file"], f["line"]): (f["rule"], f["level"]) for f in json.load(open(f"{out}/base.out"))["findings"]}
-    b = {(f["file"], f["line"]): (f["rule"], f["level"]) for f in json.load(open(f"{out}/lint.out"))["findings"]}
-    for k in sorted(set(a) | set(b)):
-        if a.get(k) != b.get(k):
-            print(f"changed {k[0]}:{k[1]}: {a.get(k)} -> {b.get(k)}")
+for b in bases:
+    a = {(f["file"], f["line"]): (f["rule"], f["level"]) for f in json.load(open(f"{out}/{b}.out"))["findings"]}
+    c = {(f["file"], f["line"]): (f["rule"], f["level"]) for f in json.load(open(f"{out}/lint.out"))["findings"]}
+    changed = [k for k in sorted(set(a) | set(c)) if a.get(k) != c.get(k)]
+    print(f"lint against {b}: {len(changed)} findings changed (file:line rule/level)")
+    if len(bases) == 1:
+        for k in changed:
+            print(f"changed {k[0]}:{k[1]}: {a.get(k)} -> {c.get(k)}")
 PY
