@@ -18,6 +18,13 @@ impl Stages {
         Stages(enabled().then(Instant::now))
     }
 
+    /// Prints a count or other figure about the current stage.
+    pub(crate) fn note(&self, what: std::fmt::Arguments) {
+        if self.0.is_some() {
+            eprintln!("isolate: timing   {what}");
+        }
+    }
+
     /// Ends the current stage, named `name`, and starts the next.
     pub(crate) fn mark(&mut self, name: &str) {
         if let Some(t) = &mut self.0 {

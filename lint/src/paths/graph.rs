@@ -13,7 +13,8 @@
 //!   receiver's type where the syntax says it (`self`, `self.field`, a parameter or `let` with a
 //!   written type or an evident constructor, `Type::new().m()`): to that type's methods when it
 //!   is a scanned type that has one, to nothing when it is a library type (`String::len`), and
-//!   left wide when the type is a generic parameter or unknown. Unnarrowed calls of the methods
+//!   left wide when the type is a generic parameter or unknown (or a scanned type without such
+//!   a method: a blanket impl or `Deref` provides it). Unnarrowed calls of the methods
 //!   of std's derivable, conversion and formatting traits (`clone`, `eq`, `fmt`, `into`,
 //!   `from`, `default`, `drop`, `deref`, ...) are not followed: nearly every value is cloned or
 //!   compared, and following them to every impl would connect everything to everything; the
@@ -340,8 +341,9 @@ impl<'g, 'a> Graph<'g, 'a> {
             TypeTarget::Scanned(_) => {
                 self.methods_on(&target, name, &mut out);
                 if out.is_empty() {
-                    // A method from a blanket impl, or through `Deref`: stay wide.
-                    self.all_methods(name, &mut out);
+                    // A method from a blanket impl, or through `Deref`: as from an unknown
+                    // receiver.
+                    self.guess_methods(name, &mut out);
                 }
             }
             TypeTarget::External => {}

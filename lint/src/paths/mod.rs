@@ -179,6 +179,11 @@ impl<'g, 'a> Reachability<'g, 'a> {
         }
     }
 
+    /// How many functions the search reached.
+    pub fn visited(&self) -> usize {
+        self.parent.iter().filter(|&&p| p != UNSEEN).count()
+    }
+
     /// Whether the scan has entry points at all.
     pub fn has_entries(&self) -> bool {
         !self.entries.is_empty()
@@ -484,6 +489,26 @@ mod tests {
                 "STARTED: h -> E::start",
                 "STOPPED: h -> Motor::stop",
             ]
+        );
+    }
+
+    #[test]
+    fn a_known_receiver_without_the_method_is_followed_like_an_unknown_one() {
+        // `Engine` has no `lock` or `start`: the call goes through `Deref` or a blanket impl.
+        // std's names are not followed, nor a name five scanned types define; a rarer one is.
+        let out = chains(&[(
+            "src/lib.rs",
+            "struct Engine; struct Store; struct A; struct B; struct C; struct D; struct E;\n\
+             impl Store { fn lock(&self) { LOCKED.lock(); } fn flush(&self) { FLUSHED.lock(); } }\n\
+             impl A { fn start(&self) { STARTED.lock(); } } impl B { fn start(&self) {} }\n\
+             impl C { fn start(&self) {} } impl D { fn start(&self) {} } impl E { fn start(&self) {} }\n\
+             #[isolate::entry] fn h(e: &Engine) { e.lock(); e.start(); e.flush(); }\n\
+             static LOCKED: Mutex<Vec<u8>> = todo!(); static STARTED: Mutex<Vec<u8>> = todo!();\n\
+             static FLUSHED: Mutex<Vec<u8>> = todo!();",
+        )]);
+        assert_eq!(
+            out,
+            ["FLUSHED: h -> Store::flush", "LOCKED: -", "STARTED: -"]
         );
     }
 
