@@ -30,9 +30,11 @@ pub(crate) fn parse_source(text: &str) -> Result<FileFacts, String> {
             "nesting too deep to parse safely ({depth} levels of brackets, limit {MAX_NESTING})"
         ));
     }
-    let result = match syn::parse_file(text) {
+    use crate::timings::{DROP, FACTS, SYN};
+    let result = match SYN.time(|| syn::parse_file(text)) {
         Ok(file) => {
-            let mut f = facts::collect(&file);
+            let mut f = FACTS.time(|| facts::collect(&file));
+            DROP.time(|| drop(file));
             f.suppressions
                 .extend(suppress::comments_in(text, lexed.comments));
             f.suppressions.sort_by_key(|s| (s.loc.line, s.loc.column));

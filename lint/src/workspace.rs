@@ -272,6 +272,7 @@ impl Workspace {
                 })
                 .collect()
         });
+        crate::timings::per_file(&t);
         t.mark("read, parse and collect facts");
         for (n, (f, (text, facts))) in found.into_iter().zip(parsed).enumerate() {
             let settings = ws.settings_for(f.config);

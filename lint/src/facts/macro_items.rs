@@ -27,7 +27,8 @@ fn items(input: ParseStream) -> syn::Result<Vec<syn::Item>> {
 /// The items of `mac`'s body: the whole body if it parses as items, else each braced group at
 /// its top level that does (with the condition written before it). Empty when nothing parses.
 pub(crate) fn branches(mac: &syn::Macro) -> Vec<Branch> {
-    if let Ok(found) = items.parse2(mac.tokens.clone())
+    if may_start_an_item(&mac.tokens)
+        && let Ok(found) = items.parse2(mac.tokens.clone())
         && !found.is_empty()
     {
         return vec![Branch {
@@ -41,7 +42,8 @@ pub(crate) fn branches(mac: &syn::Macro) -> Vec<Branch> {
     for tt in mac.tokens.clone() {
         match tt {
             TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
-                if let Ok(found) = items.parse2(g.stream())
+                if may_start_an_item(&g.stream())
+                    && let Ok(found) = items.parse2(g.stream())
                     && !found.is_empty()
                 {
                     out.push(Branch {
@@ -59,6 +61,44 @@ pub(crate) fn branches(mac: &syn::Macro) -> Vec<Branch> {
         }
     }
     out
+}
+
+/// Whether `tokens` can begin with an item: an attribute, a keyword that starts one, or a path
+/// (a macro call). Parsing builds a buffer of every token before it looks at the first, so
+/// bodies that cannot be items (`impl_op!(Add, add, +)`, a table of literals) are skipped
+/// before that cost; every body syn would accept still passes.
+fn may_start_an_item(tokens: &TokenStream) -> bool {
+    let mut it = tokens.clone().into_iter();
+    match (it.next(), it.next()) {
+        (Some(TokenTree::Punct(p)), _) => matches!(p.as_char(), '#' | ':'),
+        (Some(TokenTree::Ident(i)), next) => {
+            let word = i.to_string();
+            matches!(
+                word.as_str(),
+                "pub"
+                    | "crate"
+                    | "fn"
+                    | "struct"
+                    | "enum"
+                    | "union"
+                    | "static"
+                    | "const"
+                    | "use"
+                    | "mod"
+                    | "impl"
+                    | "trait"
+                    | "type"
+                    | "extern"
+                    | "unsafe"
+                    | "async"
+                    | "auto"
+                    | "default"
+                    | "safe"
+                    | "macro_rules"
+            ) || matches!(next, Some(TokenTree::Punct(p)) if matches!(p.as_char(), '!' | ':'))
+        }
+        _ => false,
+    }
 }
 
 /// Whether the tokens before a branch (`if #[cfg(test)]`, `else if #[cfg(all(test, unix))]`,
@@ -127,6 +167,14 @@ mod tests {
             [(1, false)]
         );
         assert!(shape("impl_thing!(Foo, u8);").is_empty());
+        assert!(shape("table! { 1, 2, 3 }").is_empty());
+        assert_eq!(
+            shape("wrap! { #[cfg(unix)] static A: u8 = 0; }"),
+            [(1, false)]
+        );
+        assert_eq!(shape("wrap! { other::m! { x } }"), [(1, false)]);
+        assert_eq!(shape("wrap! { ::m! { x } }"), [(1, false)]);
+        assert_eq!(shape("wrap! { unsafe impl Send for A {} }"), [(1, false)]);
         assert!(shape("bitflags! { pub struct F: u32 { const A = 1; } }").is_empty());
     }
 }
