@@ -206,9 +206,14 @@ fn walk(
         if !(shape.interior || shape.mutable_map()) || !seen.insert((key, i)) {
             continue;
         }
-        let class = crate::levels::refine(
-            class_of(None, shape, ty),
-            crate::classify::state_of(crate::facts::GlobalKind::Static, &shape),
+        let state = crate::classify::state_of(crate::facts::GlobalKind::Static, &shape);
+        let class = crate::levels::refine(class_of(None, shape, ty), state);
+        let part = rules::describe::part_of(
+            a.types(),
+            ty,
+            file,
+            def.module,
+            rules::describe::target_of(state),
         );
         let ty_text = crate::facts::types::print_expr(ty);
         let rule = if shape.mutable_map() {
@@ -221,6 +226,7 @@ fn walk(
             &name,
             &ty_text,
             shape.concurrent_map,
+            part,
             reg.sites.iter().map(|s| Related {
                 span: Span {
                     file: s.0,

@@ -163,3 +163,41 @@ fn the_scanned_codes_own_string_is_named_by_its_path() {
     assert_eq!(f["rule"], "shared_mutable_map");
     assert_contains(&text(&f, "message"), &["`crate::m::String.inner`"]);
 }
+
+#[test]
+fn an_app_state_field_names_the_map_behind_a_trait_object_and_the_lock_above_it() {
+    // The crates.io shape: the state's own map holds `Box<dyn Store>`; the mutable part is a
+    // map behind a lock inside the implementor, in another module.
+    let f = finding(
+        "use std::collections::HashMap;\n\
+         pub trait KeyStore: Send + Sync {}\n\
+         pub struct RealKeyStore { cache: tokio::sync::RwLock<Cache> }\n\
+         struct Cache { keys: HashMap<String, u64> }\n\
+         impl KeyStore for RealKeyStore {}\n\
+         pub struct AppState { pub key_stores: HashMap<String, Box<dyn KeyStore>> }\n\
+         async fn list(axum::extract::State(s): axum::extract::State<std::sync::Arc<AppState>>) {}\n\
+         pub fn router(s: std::sync::Arc<AppState>) -> axum::Router {\n\
+             axum::Router::new().route(\"/\", axum::routing::get(list)).with_state(s)\n\
+         }\n",
+        "AppState.key_stores",
+    );
+    assert_eq!(f["rule"], "shared_mutable_map");
+    assert_contains(
+        &text(&f, "message"),
+        &[
+            "`AppState.key_stores`: `RealKeyStore.cache.keys` is a `HashMap<String, u64>`",
+            "behind `tokio::sync::RwLock<Cache>`",
+            "application state",
+        ],
+    );
+    let lines: Vec<_> = f["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert!(
+        lines.contains(&3) && lines.contains(&4),
+        "related spans at `cache` and `keys`: {f:#}"
+    );
+}

@@ -5,9 +5,11 @@
 //! per-request engine.
 
 use super::GlobalView;
-use crate::classify::StateKind;
 use crate::classify::trail::{Target, Trail};
+use crate::classify::{StateKind, TypeIndex};
 use crate::diagnostic::{Loc, Related, Span};
+use crate::facts::{LocalModule, TypeExpr};
+use crate::source::FileId;
 
 /// The part of a global a message is about.
 pub(crate) struct Part {
@@ -35,14 +37,30 @@ pub(crate) fn target_of(kind: StateKind) -> Target {
 /// Finds the part `target` names in `v`'s type. Nothing is said when the part is the global's
 /// type itself (its type is in the message already) or cannot be found.
 pub(crate) fn part(v: &GlobalView, target: Target) -> Part {
-    let g = v.global;
-    let ty = v.classified_type();
+    part_of(
+        v.types,
+        v.classified_type(),
+        v.file,
+        v.global.module,
+        target,
+    )
+}
+
+/// Finds the part `target` names in `ty`, written in `module` of `file` (a global's type, or an
+/// application state field's).
+pub(crate) fn part_of(
+    types: &TypeIndex,
+    ty: &TypeExpr,
+    file: FileId,
+    module: LocalModule,
+    target: Target,
+) -> Part {
     let none = Part {
         detail: String::new(),
         related: Vec::new(),
         part: None,
     };
-    let Some(trail) = v.types.trail(ty, v.file, g.module, target) else {
+    let Some(trail) = types.trail(ty, file, module, target) else {
         return none;
     };
     if trail.steps.is_empty() {

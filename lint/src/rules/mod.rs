@@ -11,7 +11,7 @@
 //!   (`lazy_singleton`'s accessors, and the call-graph rules to come);
 //! - the suppression rules are checked by [`crate::suppress`], beside the suppressions.
 
-mod describe;
+pub(crate) mod describe;
 mod interior_mutable_static;
 mod lazy_singleton;
 mod shared_mutable_map;

@@ -62,14 +62,29 @@ pub(crate) fn hit(
     item: &str,
     ty: &str,
     concurrent: bool,
+    part: super::describe::Part,
     registrations: impl Iterator<Item = crate::diagnostic::Related>,
 ) -> Hit {
+    // `AppState.keys` holds .. (`ty`), or with the path to the part when it is deeper:
+    // `AppState.keys`: `Store.cache` is a `HashMap<..>` behind `RwLock<..>`, ..
+    let said = if part.detail.is_empty() {
+        format!(" (`{ty}`)")
+    } else {
+        part.detail.clone()
+    };
     let (message, help) = if rule.id == RULE.id {
         (
-            format!(
-                "`{item}` is mutable (`{ty}`) and part of application state shared by every \
-                 request of every user"
-            ),
+            if part.detail.is_empty() {
+                format!(
+                    "`{item}` is mutable (`{ty}`) and part of application state shared by every \
+                     request of every user"
+                )
+            } else {
+                format!(
+                    "`{item}`{said}, mutable and part of application state shared by every \
+                     request of every user"
+                )
+            },
             "keep per-request values in a struct built per request by an isolate factory \
              (#[derive(isolate::RequestScoped)]); application state should hold only frozen \
              dependencies"
@@ -82,10 +97,17 @@ pub(crate) fn hit(
             "a collection behind interior mutability"
         };
         (
-            format!(
-                "`{item}` holds {what} (`{ty}`) in application state shared by every request of \
-                 every user"
-            ),
+            if part.detail.is_empty() {
+                format!(
+                    "`{item}` holds {what}{said} in application state shared by every request \
+                     of every user"
+                )
+            } else {
+                format!(
+                    "`{item}`{said}, {what} in application state shared by every request of \
+                     every user"
+                )
+            },
             "keep the collection in a per-request engine (a fresh field of a \
              #[derive(isolate::RequestScoped)] struct); if it must outlive the request, key every \
              entry by the authenticated user"
@@ -96,6 +118,6 @@ pub(crate) fn hit(
         message,
         help,
         notes: Vec::new(),
-        related: registrations.collect(),
+        related: registrations.chain(part.related).collect(),
     }
 }
