@@ -2,8 +2,8 @@
 //! queued for one, plus a lease cell per thread so that a run usually takes and gives back its
 //! global slot without writing a location that other cores write.
 //!
-//! **Leases.** A run that ends keeps its global slot in its thread's lease cell (at most
-//! [`LEASE_MAX`] per cell) instead of giving it back to the word, and the next run on that
+//! **Leases.** A run that ends keeps its global slot in its thread's lease cell (one slot per
+//! cell) instead of giving it back to the word, and the next run on that
 //! thread takes it from there: with one request at a time per worker thread, the word is not
 //! written at all, so its cache line no longer travels between cores twice per run. A leased
 //! slot still counts as taken in the word, so the limit holds exactly: the runs executing plus
@@ -24,7 +24,7 @@
 //! **What changes for observers.** [`GlobalSlots::active`] is the word's count minus the leased
 //! slots (exact when no run starts or ends meanwhile). `peak_concurrency` is the highest count of
 //! slots taken from the word, which may include slots leased idle by other threads: at most
-//! [`LEASE_MAX`] per other thread that ended a run of this runtime, never more than the limit.
+//! one per other thread that ended a run of this runtime, never more than the limit.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -32,14 +32,11 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::task::Waker;
 
 use super::{Stage, WaitSlot};
-use crate::sync::{AtomicU64, AtomicUsize, Mutex, lock};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock};
 
 /// One queued run in [`GlobalSlots::word`]'s high half.
 const WAITER: u64 = 1 << 32;
 pub(super) const ACTIVE_MASK: u64 = WAITER - 1;
-
-/// Slots one thread's lease cell keeps.
-pub(super) const LEASE_MAX: u64 = 1;
 
 /// Lease cells per runtime; threads beyond this share cells (correct, only slower).
 #[cfg(not(loom))]
@@ -66,7 +63,7 @@ pub(super) struct GlobalSlots {
     word: Padded<AtomicU64>,
     peak: Padded<AtomicUsize>,
     /// Slots leased per thread ([`lease_index`]), taken in the word, used by no run.
-    leases: Box<[Padded<AtomicU64>]>,
+    leases: Box<[Padded<AtomicBool>]>,
     queue: Mutex<VecDeque<Arc<WaitSlot>>>,
 }
 
@@ -77,7 +74,7 @@ impl GlobalSlots {
             word: Padded(AtomicU64::new(0)),
             peak: Padded(AtomicUsize::new(0)),
             leases: (0..LEASE_CELLS)
-                .map(|_| Padded(AtomicU64::new(0)))
+                .map(|_| Padded(AtomicBool::new(false)))
                 .collect(),
             queue: Mutex::new(VecDeque::new()),
         }
@@ -150,10 +147,10 @@ impl GlobalSlots {
     pub(super) fn reclaim_for_waiters(&self) {
         order_store_load();
         for cell in &*self.leases {
-            while take_lease(&cell.0) {
-                if let Some(waker) = self.release_to_word() {
-                    waker.wake();
-                }
+            if take_lease(&cell.0)
+                && let Some(waker) = self.release_to_word()
+            {
+                waker.wake();
             }
         }
     }
@@ -162,8 +159,7 @@ impl GlobalSlots {
     /// oldest queued run (returning its waker, to be called once no lock is held) or the word.
     pub(super) fn release(&self) -> Option<Waker> {
         let cell = self.own_lease();
-        if cell.load(SeqCst) < LEASE_MAX {
-            cell.fetch_add(1, SeqCst);
+        if !cell.swap(true, SeqCst) {
             order_store_load();
             if self.word.0.load(SeqCst) < WAITER {
                 return None; // leased: counted as taken, free for this thread's next run
@@ -216,7 +212,11 @@ impl GlobalSlots {
     /// Global slots held by runs (taken in the word and not leased idle).
     pub(super) fn active(&self) -> usize {
         let taken = self.word.0.load(SeqCst) & ACTIVE_MASK;
-        let leased: u64 = self.leases.iter().map(|cell| cell.0.load(SeqCst)).sum();
+        let leased = self
+            .leases
+            .iter()
+            .filter(|cell| cell.0.load(SeqCst))
+            .count() as u64;
         taken.saturating_sub(leased) as usize
     }
 
@@ -230,15 +230,15 @@ impl GlobalSlots {
         self.peak.0.load(SeqCst)
     }
 
-    fn own_lease(&self) -> &AtomicU64 {
+    fn own_lease(&self) -> &AtomicBool {
         &self.leases[lease_index() % LEASE_CELLS].0
     }
 }
 
-/// Takes one slot from a lease cell, if it holds one.
-fn take_lease(cell: &AtomicU64) -> bool {
-    cell.fetch_update(SeqCst, SeqCst, |leased| leased.checked_sub(1))
-        .is_ok()
+/// Takes the slot a lease cell holds, if any.
+#[inline]
+fn take_lease(cell: &AtomicBool) -> bool {
+    cell.load(SeqCst) && cell.swap(false, SeqCst)
 }
 
 /// Orders a `SeqCst` write before a `SeqCst` read of another location. The operations already
