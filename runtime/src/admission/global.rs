@@ -63,7 +63,7 @@ pub(super) struct GlobalSlots {
     word: Padded<AtomicU64>,
     peak: Padded<AtomicUsize>,
     /// Slots leased per thread ([`lease_index`]), taken in the word, used by no run.
-    leases: Box<[Padded<AtomicBool>]>,
+    leases: [Padded<AtomicBool>; LEASE_CELLS],
     queue: Mutex<VecDeque<Arc<WaitSlot>>>,
 }
 
@@ -73,9 +73,7 @@ impl GlobalSlots {
             limit: limit as u64,
             word: Padded(AtomicU64::new(0)),
             peak: Padded(AtomicUsize::new(0)),
-            leases: (0..LEASE_CELLS)
-                .map(|_| Padded(AtomicBool::new(false)))
-                .collect(),
+            leases: std::array::from_fn(|_| Padded(AtomicBool::new(false))),
             queue: Mutex::new(VecDeque::new()),
         }
     }
@@ -146,7 +144,7 @@ impl GlobalSlots {
     /// [`release`]: Self::release
     pub(super) fn reclaim_for_waiters(&self) {
         order_store_load();
-        for cell in &*self.leases {
+        for cell in &self.leases {
             if take_lease(&cell.0)
                 && let Some(waker) = self.release_to_word()
             {
