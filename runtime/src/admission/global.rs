@@ -3,9 +3,9 @@
 //! global slot without writing a location that other cores write.
 //!
 //! **Leases.** A run that ends keeps its global slot in its thread's lease cell (one slot per
-//! cell) instead of giving it back to the word, and the next run on that
-//! thread takes it from there: with one request at a time per worker thread, the word is not
-//! written at all, so its cache line no longer travels between cores twice per run. A leased
+//! cell) instead of giving it back to the word, and the next run on that thread takes it from
+//! there: with one request at a time per worker thread, the word is not written at all, so its
+//! cache line no longer travels between cores twice per run. A leased
 //! slot still counts as taken in the word, so the limit holds exactly: the runs executing plus
 //! the leased slots never exceed it. Leased slots are never lost to others:
 //! - a run that finds the word exhausted takes a slot leased by another thread before it is
