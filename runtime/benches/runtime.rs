@@ -8,9 +8,10 @@
 //! samples): on a loaded machine wall time also counts waiting for a core, CPU time does not.
 //!
 //! The `per_op` operations are CPU-bound and their tasks never yield (nothing in them waits),
-//! so with 16 tasks the two workers each run one task at a time, on disjoint users: the
-//! runtime's only shared write is the global slot word (two atomic operations per run); the
-//! singleton's is its one lock. On an idle 2-core machine 16 tasks get two cores and one task
+//! so with 16 tasks the two workers each run one task at a time, on disjoint users: each worker
+//! reuses the global slot leased to its thread, so the runtime writes no location that the
+//! other worker writes (except when two users share a shard); the singleton's one lock is
+//! written by both. On an idle 2-core machine 16 tasks get two cores and one task
 //! gets one, so a CPU-bound operation that does not contend should approach 2x the throughput;
 //! on a shared machine the ratio cannot exceed the cores the process got, which is printed
 //! next to it, with `DashMap`'s ratio from the same run as the control.

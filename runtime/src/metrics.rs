@@ -51,7 +51,11 @@ pub struct MetricsSnapshot {
     pub rejected: u64,
     /// Requests that panicked.
     pub panicked: u64,
-    /// Highest number of requests executing at once.
+    /// Highest number of requests executing at once. Per user, exactly. Globally, the highest
+    /// number of global slots taken at once, which besides the requests executing may count a
+    /// slot that another thread keeps leased, idle, for its next request (at most one per thread
+    /// that ran requests, never beyond the global limit; exact when requests run on one thread).
+    /// The leases are what spare a request from writing the global counter (`BENCHMARKS.md`).
     pub peak_concurrency: u64,
     /// Requests that had to wait for a slot.
     pub queued: u64,

@@ -196,3 +196,40 @@ async fn waiting_counts_against_the_timeout() {
     assert_eq!(rt.occupancy(), Default::default());
     assert_eq!(rt.metrics().timed_out, 1);
 }
+
+/// A thread that ran a request keeps its global slot leased for its next one; that slot is still
+/// free for every other thread: with a global limit of 1, requests on three threads one after the
+/// other are all admitted at once (Reject policy), none waits, and afterwards nothing is held.
+#[test]
+fn a_global_slot_leased_by_one_thread_serves_requests_on_others() {
+    let rt = support::runtime(
+        RuntimeConfig::builder()
+            .global_limit(1)
+            .overflow(OverflowPolicy::Reject)
+            .build()
+            .unwrap(),
+    );
+    for t in 0..3 {
+        let shared = rt.clone();
+        let result = std::thread::spawn(move || {
+            let rt = shared;
+            let local = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            local.block_on(async {
+                let first = rt.run(ctx("alice", &format!("run-{t}")), async |_| ());
+                let first = first.await;
+                // The same thread again: its lease serves it.
+                let again = rt.run(ctx("bob", &format!("run-{t}")), async |_| ());
+                (first, again.await)
+            })
+        })
+        .join()
+        .unwrap();
+        assert_eq!(result, (Ok(()), Ok(())), "thread {t}");
+        assert_eq!(rt.occupancy(), Default::default(), "thread {t}");
+    }
+    let m = rt.metrics();
+    assert_eq!((m.completed, m.rejected, m.queued), (6, 0, 0));
+    assert_eq!((m.active, m.peak_concurrency), (0, 1));
+}

@@ -218,6 +218,72 @@ fn a_global_waiter_leaving_during_the_hand_off_loses_no_slot() {
     });
 }
 
+/// A run that ended on another thread left its global slot leased to that thread: a run refused
+/// rather than queued still gets it (the leases of other threads are free slots), and the slot
+/// counts as held only while a run holds it.
+#[test]
+fn a_slot_leased_by_another_thread_is_not_lost() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 1, 0)));
+        let other = {
+            let admission = Arc::clone(&admission);
+            thread::spawn(move || {
+                let stage = admission
+                    .enter(&user("alice"), &run("run-1"), |_| 1, false)
+                    .ok();
+                if let Some(stage) = stage {
+                    admission.leave(&user("alice"), &run("run-1"), stage, Outcome::Completed);
+                }
+            })
+        };
+        let bob = user("bob");
+        let mine = admission.enter(&bob, &run("run-1"), |_| 2, false);
+        if let Ok(stage) = mine {
+            assert_eq!(admission.active(), 1);
+            admission.leave(&bob, &run("run-1"), stage, Outcome::Completed);
+        }
+        other.join().unwrap();
+        assert_eq!((admission.active(), admission.waiting()), (0, 0));
+        // Whatever happened above, the only slot is free now, wherever it is leased.
+        let later = admission.enter(&bob, &run("run-2"), |_| 3, false).unwrap();
+        assert_eq!(admission.active(), 1);
+        admission.leave(&bob, &run("run-2"), later, Outcome::Completed);
+        assert_eq!(admission.metrics().peak_concurrency, 1);
+    });
+}
+
+/// Two threads, two users, one global slot, each thread running two requests one after the
+/// other and waiting for the slot: leases, the queue and the reclaiming of leases for waiters
+/// never let two runs hold the slot at once and never lose a wake-up (loom reports a deadlock).
+#[test]
+fn leases_and_waiters_share_one_global_slot() {
+    model(|| {
+        let admission = Arc::new(Admission::<u32>::new(limits(1, 1, 1)));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let runs = |admission: Arc<Admission<u32>>, inside: Arc<AtomicUsize>, who: &str| {
+            let who = user(who);
+            for r in ["run-1", "run-2"] {
+                let stage = admission.enter(&who, &run(r), |_| 0, true).unwrap();
+                let stage = wait_until_running(&admission, &who, stage);
+                assert_eq!(inside.fetch_add(1, SeqCst), 0, "two holders of one slot");
+                inside.fetch_sub(1, SeqCst);
+                admission.leave(&who, &run(r), stage, Outcome::Completed);
+            }
+        };
+        let other = {
+            let (admission, inside) = (Arc::clone(&admission), Arc::clone(&inside));
+            thread::spawn(move || runs(admission, inside, "alice"))
+        };
+        runs(Arc::clone(&admission), Arc::clone(&inside), "bob");
+        other.join().unwrap();
+        assert_eq!(
+            (admission.active(), admission.users(), admission.waiting()),
+            (0, 0, 0)
+        );
+        assert_eq!(admission.metrics().completed, 4);
+    });
+}
+
 /// Two threads register the same (user, run): exactly one succeeds.
 #[test]
 fn duplicate_key_has_one_winner() {

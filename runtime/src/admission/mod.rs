@@ -5,8 +5,9 @@
 //! Everything about one user lives in one shard (chosen by hashing the user id), under that
 //! shard's lock: admitting a run (duplicate check, registry entry, per-user slot, counters) and
 //! finishing it each take that one lock once. Different users mostly take different locks. The
-//! global limit is an atomic counter; only when it is exhausted do runs queue, FIFO, on a
-//! separate lock.
+//! global limit is an atomic counter with a lease per thread ([`global`]): a thread that runs
+//! one request after another keeps reusing the same global slot without writing the counter;
+//! only when the limit is exhausted do runs queue, FIFO, on a separate lock.
 //!
 //! Waiting is fair and cheap: every released slot is handed to exactly one waiter - the oldest
 //! of that user for a per-user slot, the oldest of all for a global slot - and only that waiter
@@ -19,7 +20,6 @@
 //! This module is tokio-free and uses the
 //! `sync` shim, so `tests/loom_core.rs` model-checks it.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
@@ -28,14 +28,12 @@ use crate::error::LimitKind;
 use crate::ids::{RunId, UserId};
 use crate::metrics::{MetricsSnapshot, Outcome};
 
+mod global;
 mod shard;
 
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, lock, remember_waker};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, lock, remember_waker};
+use global::{ACTIVE_MASK, GlobalSlots};
 use shard::{ShardState, UserEntry, finished, started};
-
-/// One queued run in [`Admission::global`]'s high half.
-const WAITER: u64 = 1 << 32;
-const ACTIVE_MASK: u64 = WAITER - 1;
 
 #[cfg(not(loom))]
 const SHARDS: usize = 32;
@@ -113,13 +111,6 @@ impl WaitSlot {
     }
 }
 
-/// A value on cache lines of its own: the global slot word is written by every run on every
-/// core, and must not drag the read-mostly fields next to it (limits, hasher, shard table)
-/// out of the other cores' caches.
-#[derive(Debug)]
-#[repr(align(128))]
-struct Padded<T>(T);
-
 /// One shard, on its own cache lines so that two shards' locks never share one.
 #[derive(Debug)]
 #[repr(align(128))]
@@ -158,13 +149,7 @@ struct Shard<V> {
 pub struct Admission<V> {
     limits: Limits,
     shards: Box<[Shard<V>]>,
-    /// Global slots held (low 32 bits) and runs queued for one (high 32 bits), in one word so
-    /// that every decision about a global slot is one read-modify-write of one location: a
-    /// release sees every waiter registered before it, a waiter sees every release before it.
-    /// The waiter count changes only under `global_queue`'s lock and equals its length then.
-    global: Padded<AtomicU64>,
-    peak: Padded<AtomicUsize>,
-    global_queue: Mutex<VecDeque<Arc<WaitSlot>>>,
+    global: GlobalSlots,
     shut_down: AtomicBool,
     queued: AtomicUsize,
     wait_polls: AtomicUsize,
@@ -190,9 +175,7 @@ impl<V> Admission<V> {
         Self {
             limits,
             shards,
-            global: Padded(AtomicU64::new(0)),
-            peak: Padded(AtomicUsize::new(0)),
-            global_queue: Mutex::new(VecDeque::new()),
+            global: GlobalSlots::new(limits.global),
             shut_down: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
             wait_polls: AtomicUsize::new(0),
@@ -242,7 +225,7 @@ impl<V> Admission<V> {
         }
         let stage = if entry.held < self.limits.per_user {
             entry.held += 1;
-            match self.take_global(wait) {
+            match self.global.take(wait) {
                 Some(stage) => stage,
                 None => {
                     entry.release_slot();
@@ -263,6 +246,10 @@ impl<V> Admission<V> {
             started(total, entry);
         }
         entry.runs.push((run.clone(), value(running)));
+        drop(state);
+        if matches!(stage, Stage::WaitingForGlobal(_)) {
+            self.global.reclaim_for_waiters();
+        }
         Ok(stage)
     }
 
@@ -289,83 +276,6 @@ impl<V> Admission<V> {
         None
     }
 
-    /// Takes a global slot (`Running`), or queues for one (`WaitingForGlobal`) if `wait`;
-    /// `None` if it is exhausted and not waiting.
-    fn take_global(&self, wait: bool) -> Option<Stage> {
-        if self.try_take_global() {
-            return Some(Stage::Running);
-        }
-        wait.then(|| self.queue_for_global())
-    }
-
-    /// Takes a free global slot unless runs are queued for one (they come first).
-    fn try_take_global(&self) -> bool {
-        let limit = self.limits.global as u64;
-        let taken = self.global.0.fetch_update(SeqCst, SeqCst, |word| {
-            (word < limit).then_some(word + 1) // no waiter (high half 0) and a free slot
-        });
-        match taken {
-            Ok(previous) => {
-                self.note_peak(previous + 1);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    fn note_peak(&self, active: u64) {
-        let active = active as usize;
-        if active > self.peak.0.load(SeqCst) {
-            self.peak.0.fetch_max(active, SeqCst);
-        }
-    }
-
-    /// Queues for a global slot, or takes one if it was freed meanwhile and nobody is queued.
-    fn queue_for_global(&self) -> Stage {
-        let limit = self.limits.global as u64;
-        let mut queue = lock(&self.global_queue);
-        let previous = self.global.0.fetch_update(SeqCst, SeqCst, |word| {
-            Some(if word < limit {
-                word + 1
-            } else {
-                word + WAITER
-            })
-        });
-        let previous = previous.unwrap_or_else(|word| word);
-        if previous < limit {
-            self.note_peak(previous + 1);
-            return Stage::Running;
-        }
-        let slot = Arc::new(WaitSlot::default());
-        queue.push_back(Arc::clone(&slot));
-        Stage::WaitingForGlobal(slot)
-    }
-
-    /// Gives a global slot back: to the oldest global waiter if there is one (waking it), else
-    /// to the pool.
-    fn release_global(&self) -> Option<Waker> {
-        let previous = self.global.0.fetch_sub(1, SeqCst);
-        if previous < WAITER {
-            return None; // nobody queued when the slot came back
-        }
-        let limit = self.limits.global as u64;
-        let queue = lock(&self.global_queue);
-        // Hand the slot over: one more active, one fewer waiter, in one step.
-        let handed = self.global.0.fetch_update(SeqCst, SeqCst, |word| {
-            (word >= WAITER && word & ACTIVE_MASK < limit).then(|| word + 1 - WAITER)
-        });
-        let mut queue = queue;
-        match handed {
-            Ok(previous) => {
-                self.note_peak((previous & ACTIVE_MASK) + 1);
-                let slot = queue.pop_front()?;
-                drop(queue);
-                slot.grant()
-            }
-            Err(_) => None,
-        }
-    }
-
     /// Records that a run waited for a slot and was polled `polls` times while waiting.
     pub fn record_wait(&self, polls: usize) {
         self.queued.fetch_add(1, SeqCst);
@@ -378,10 +288,14 @@ impl<V> Admission<V> {
     pub fn resume(&self, user: &UserId, stage: Stage) -> Stage {
         let next = match stage {
             Stage::WaitingForUser(slot) if slot.is_granted() => {
-                if self.try_take_global() {
+                if self.global.try_take() {
                     Stage::Running
                 } else {
-                    self.queue_for_global()
+                    let next = self.global.queue();
+                    if matches!(next, Stage::WaitingForGlobal(_)) {
+                        self.global.reclaim_for_waiters();
+                    }
+                    next
                 }
             }
             Stage::WaitingForGlobal(slot) if slot.is_granted() => Stage::Running,
@@ -416,17 +330,8 @@ impl<V> Admission<V> {
         let (holds_user, holds_global) = match &stage {
             Stage::Running => (true, true),
             Stage::WaitingForUser(_) => (false, false),
-            Stage::WaitingForGlobal(slot) => {
-                let mut queue = lock(&self.global_queue);
-                let before = queue.len();
-                queue.retain(|s| !Arc::ptr_eq(s, slot));
-                if queue.len() < before {
-                    self.global.0.fetch_sub(WAITER, SeqCst);
-                    (true, false)
-                } else {
-                    (true, true) // granted meanwhile: the slot is ours to give back
-                }
-            }
+            // Granted meanwhile if no longer queued: the slot is then ours to give back.
+            Stage::WaitingForGlobal(slot) => (true, !self.global.leave_queue(slot)),
         };
         let was_active = matches!(stage, Stage::Running);
         // Dropped after the shard's lock is released: it may hold the request's last handles.
@@ -453,7 +358,7 @@ impl<V> Admission<V> {
             state.settle(user);
         }
         let global_waker = if holds_global {
-            self.release_global()
+            self.global.release()
         } else {
             None
         };
@@ -532,13 +437,12 @@ impl<V> Admission<V> {
 
     /// Runs queued for a per-user or the global slot.
     pub fn waiting(&self) -> usize {
-        self.sum(|s| s.users.values().map(|u| u.queue.len()).sum::<usize>())
-            + (self.global.0.load(SeqCst) >> 32) as usize
+        self.sum(|s| s.users.values().map(|u| u.queue.len()).sum::<usize>()) + self.global.waiting()
     }
 
-    /// Global slots held.
+    /// Global slots held by runs (not counting slots leased idle to threads).
     pub fn active(&self) -> usize {
-        (self.global.0.load(SeqCst) & ACTIVE_MASK) as usize
+        self.global.active()
     }
 
     /// Per-user slots `user` holds.
@@ -564,8 +468,8 @@ impl<V> Admission<V> {
             sum.panicked += t.panicked;
             sum.contained_panics += t.contained_panics;
         }
-        sum.active = self.global.0.load(SeqCst) & ACTIVE_MASK;
-        sum.peak_concurrency = self.peak.0.load(SeqCst) as u64;
+        sum.active = self.global.active() as u64;
+        sum.peak_concurrency = self.global.peak() as u64;
         sum.queued = self.queued.load(SeqCst) as u64;
         sum.wait_polls = self.wait_polls.load(SeqCst) as u64;
         sum
