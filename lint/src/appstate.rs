@@ -113,7 +113,7 @@ fn fields<'a>(a: &Analysis<'a>, key: TypeKey) -> Vec<(usize, &'a TypeExpr, Optio
         .iter()
         .enumerate()
         .map(|(i, ty)| {
-            let inner = match peel(ty) {
+            let inner = match crate::paths::graph::peel(ty, &["Option"]) {
                 TypeExpr::Path { segments, .. } => {
                     let r = a.resolve(file, def.module, segments);
                     (r.consumed == segments.len())
@@ -133,22 +133,6 @@ fn fields<'a>(a: &Analysis<'a>, key: TypeKey) -> Vec<(usize, &'a TypeExpr, Optio
             (i, ty, inner)
         })
         .collect()
-}
-
-/// Through `Arc`, `Rc`, `Box`, `Option` and references.
-fn peel(ty: &TypeExpr) -> &TypeExpr {
-    match ty {
-        TypeExpr::Ref { inner, .. } => peel(inner),
-        TypeExpr::Path { segments, args }
-            if args.len() == 1
-                && segments
-                    .last()
-                    .is_some_and(|s| matches!(s.as_str(), "Arc" | "Rc" | "Box" | "Option")) =>
-        {
-            peel(&args[0])
-        }
-        other => other,
-    }
 }
 
 /// The findings about registered state: one per mutable field, however many registrations

@@ -725,13 +725,7 @@ impl<'a> TypeIndex<'a> {
             visiting.push(key);
             let mut s = Shape::default();
             let alias = d.def.kind == TypeDefKind::Alias;
-            let field_at = At {
-                file: d.file,
-                module: self.resolver.module(d.file, d.def.module),
-                env: &inner_env,
-                under_lock: at.under_lock,
-                top: at.top && alias,
-            };
+            let field_at = self.fields_at(&d, at, &inner_env);
             for field in &d.def.fields {
                 s.merge(self.walk(field, field_at, visiting));
             }
@@ -777,6 +771,20 @@ struct At<'e> {
     env: &'e Env,
     under_lock: bool,
     top: bool,
+}
+
+impl<'a> TypeIndex<'a> {
+    /// Where `d`'s fields are read: its file and module, with its parameters bound to `env`,
+    /// under the same lock as `d`; an alias's target is still the outermost type when `d` was.
+    fn fields_at<'e>(&self, d: &DefRef, at: At, env: &'e Env) -> At<'e> {
+        At {
+            file: d.file,
+            module: self.resolver.module(d.file, d.def.module),
+            env,
+            under_lock: at.under_lock,
+            top: at.top && d.def.kind == TypeDefKind::Alias,
+        }
+    }
 }
 
 impl At<'_> {

@@ -326,13 +326,7 @@ impl<'a> TypeIndex<'a> {
                 .collect();
             let env: Env = d.def.params.iter().cloned().zip(bound).collect();
             let alias = d.def.kind == TypeDefKind::Alias;
-            let field_at = At {
-                file: d.file,
-                module: self.resolver.module(d.file, d.def.module),
-                env: &env,
-                under_lock: at.under_lock,
-                top: at.top && alias,
-            };
+            let field_at = self.fields_at(d, at, &env);
             search.seen.push(key);
             for (i, field) in d.def.fields.iter().enumerate() {
                 if !self.holds(field, field_at, search) {

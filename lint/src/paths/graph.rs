@@ -459,7 +459,7 @@ impl<'g, 'a> Graph<'g, 'a> {
         }
     }
 
-    fn impl_self_types(&self, file: FileId, owner: u32, func: &FnFact) -> Rc<[TypeKey]> {
+    pub fn impl_self_types(&self, file: FileId, owner: u32, func: &FnFact) -> Rc<[TypeKey]> {
         if let Some(hit) = self.self_types.borrow().get(&(file, owner)) {
             return hit.clone();
         }
@@ -476,6 +476,18 @@ impl<'g, 'a> Graph<'g, 'a> {
             .borrow_mut()
             .insert((file, owner), found.clone());
         found
+    }
+
+    /// The scanned types `path`, written in `module` of `file`, names (nothing unless the whole
+    /// path resolves).
+    pub fn types_named(&self, file: FileId, module: u32, path: &PathText) -> Vec<TypeKey> {
+        let segs = path.segments();
+        let r = self.a.resolve(file, module, &segs);
+        if r.consumed == segs.len() {
+            scanned_types(&r.res)
+        } else {
+            Vec::new()
+        }
     }
 
     fn type_target(&self, file: FileId, module: u32, segs: &[String]) -> TypeTarget {
@@ -502,7 +514,8 @@ impl<'g, 'a> Graph<'g, 'a> {
             let Some(pos) = (0..def.fields.len()).position(|i| def.field_name(i) == field) else {
                 continue;
             };
-            let Some(TypeExpr::Path { segments, .. }) = def.fields.get(pos).map(peel) else {
+            let Some(TypeExpr::Path { segments, .. }) = def.fields.get(pos).map(|t| peel(t, &[]))
+            else {
                 return TypeTarget::Unknown;
             };
             return self.type_target(file, def.module, segments);
@@ -555,17 +568,19 @@ fn scanned_types(res: &[Res]) -> Vec<TypeKey> {
         .collect()
 }
 
-/// A type without the pointers and references that hand their contents through.
-pub(crate) fn peel(ty: &TypeExpr) -> &TypeExpr {
+/// A type without the pointers and references that hand their contents through (`Arc`, `Rc`,
+/// `Box`, `&`), and without any other single-argument wrapper named in `also` (app state looks
+/// through `Option` too).
+pub(crate) fn peel<'t>(ty: &'t TypeExpr, also: &[&str]) -> &'t TypeExpr {
     match ty {
-        TypeExpr::Ref { inner, .. } => peel(inner),
+        TypeExpr::Ref { inner, .. } => peel(inner, also),
         TypeExpr::Path { segments, args }
             if args.len() == 1
-                && segments
-                    .last()
-                    .is_some_and(|s| matches!(s.as_str(), "Arc" | "Rc" | "Box")) =>
+                && segments.last().is_some_and(|s| {
+                    matches!(s.as_str(), "Arc" | "Rc" | "Box") || also.contains(&s.as_str())
+                }) =>
         {
-            peel(&args[0])
+            peel(&args[0], also)
         }
         other => other,
     }

@@ -147,14 +147,8 @@ impl<'g, 'a> Reachability<'g, 'a> {
             }
         };
         for x in f.extracts.iter().filter(|x| x.in_fn as usize == idx) {
-            let segs = x.ty.segments();
-            let r = g.a.resolve(file, func.module, &segs);
-            if r.consumed == segs.len() {
-                for res in &r.res {
-                    if let Res::Def(Def::Type(tf, ti)) = res {
-                        touch((*tf, *ti), &mut self.state_user);
-                    }
-                }
+            for key in g.types_named(file, func.module, &x.ty) {
+                touch(key, &mut self.state_user);
             }
         }
         for s in f.states.iter().filter(|s| s.in_fn as usize == idx) {
@@ -164,17 +158,9 @@ impl<'g, 'a> Reachability<'g, 'a> {
                 }
             }
         }
-        if let Some(owner) = func.owner
-            && let Some(ty) = f.impls[owner as usize].self_ty.as_ref()
-        {
-            let segs = ty.segments();
-            let r = g.a.resolve(file, func.module, &segs);
-            if r.consumed == segs.len() {
-                for res in &r.res {
-                    if let Res::Def(Def::Type(tf, ti)) = res {
-                        touch((*tf, *ti), &mut self.state_user);
-                    }
-                }
+        if let Some(owner) = func.owner {
+            for &key in g.impl_self_types(file, owner, func).iter() {
+                touch(key, &mut self.state_user);
             }
         }
     }
@@ -296,24 +282,10 @@ pub(crate) fn state_type(
     in_fn: u32,
     ty: &crate::facts::PathText,
 ) -> Vec<TypeKey> {
-    let Some(f) = g.a.facts_of(file) else {
-        return Vec::new();
-    };
-    let Some(func) = f.fns.get(in_fn as usize) else {
-        return Vec::new();
-    };
-    let segs = ty.segments();
-    let r = g.a.resolve(file, func.module, &segs);
-    if r.consumed != segs.len() {
-        return Vec::new();
+    match g.a.facts_of(file).and_then(|f| f.fns.get(in_fn as usize)) {
+        Some(func) => g.types_named(file, func.module, ty),
+        None => Vec::new(),
     }
-    r.res
-        .iter()
-        .filter_map(|x| match x {
-            Res::Def(Def::Type(tf, ti)) => Some((*tf, *ti)),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
