@@ -59,12 +59,22 @@ pub(crate) struct EntryJson<'a> {
 }
 
 impl<'a> EntryJson<'a> {
-    pub(crate) fn of(sources: &'a SourceDb, e: &'a EntryPoint) -> Self {
+    fn of(sources: &'a SourceDb, e: &'a EntryPoint) -> Self {
         EntryJson {
             function: &e.function,
             at: Position::of(sources, &e.span),
             how: &e.how,
         }
+    }
+
+    /// The entry points of the reported files, as both JSON documents list them.
+    fn reported(report: &'a Report, sources: &'a SourceDb) -> Vec<Self> {
+        report
+            .entry_points
+            .iter()
+            .filter(|e| e.reported)
+            .map(|e| EntryJson::of(sources, e))
+            .collect()
     }
 }
 
@@ -239,12 +249,7 @@ impl Renderer for Json {
                 .collect(),
             baseline_absent: baseline.map(|b| &b.absent[..]).unwrap_or_default(),
             errors: &report.errors,
-            entry_points: report
-                .entry_points
-                .iter()
-                .filter(|e| e.reported)
-                .map(|e| EntryJson::of(sources, e))
-                .collect(),
+            entry_points: EntryJson::reported(report, sources),
             summary: Summary {
                 files_scanned: report.files_scanned,
                 errors: report.count(Severity::Error),
@@ -273,12 +278,7 @@ pub fn write_entries(report: &Report, sources: &SourceDb, out: &mut dyn Write) -
     }
     let doc = Entries {
         version: VERSION,
-        entry_points: report
-            .entry_points
-            .iter()
-            .filter(|e| e.reported)
-            .map(|e| EntryJson::of(sources, e))
-            .collect(),
+        entry_points: EntryJson::reported(report, sources),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)
