@@ -332,11 +332,13 @@ pub(crate) fn run(project: &mut Project, files: &[FileState]) -> Outcome {
         }
     }
     let entry_count = reach.entries.len();
-    t.note(format_args!(
-        "{entry_count} entry points; {} of {} functions reached",
-        reach.visited(),
-        reach.graph.len()
-    ));
+    t.note(|| {
+        format!(
+            "{entry_count} entry points; {} of {} functions reached",
+            reach.visited(),
+            reach.graph.len()
+        )
+    });
     t.mark("reachability");
 
     let sups: Vec<_> = a

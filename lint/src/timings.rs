@@ -19,10 +19,11 @@ impl Stages {
         Stages(enabled().then(Instant::now))
     }
 
-    /// Prints a count or other figure about the current stage.
-    pub(crate) fn note(&self, what: std::fmt::Arguments) {
+    /// Prints a count or other figure about the current stage; `what` is only computed when
+    /// timings are on.
+    pub(crate) fn note(&self, what: impl FnOnce() -> String) {
         if self.0.is_some() {
-            eprintln!("isolate: timing   {what}");
+            eprintln!("isolate: timing   {}", what());
         }
     }
 
@@ -75,10 +76,12 @@ pub(crate) static DROP: Summed = Summed::new();
 
 /// Prints the per-file steps' summed times.
 pub(crate) fn per_file(stages: &Stages) {
-    stages.note(format_args!(
-        "summed over threads: syn parse {:.1} ms, facts {:.1} ms, dropping the syntax tree {:.1} ms",
-        SYN.ms(),
-        FACTS.ms(),
-        DROP.ms()
-    ));
+    stages.note(|| {
+        format!(
+            "summed over threads: syn parse {:.1} ms, facts {:.1} ms, dropping the syntax tree {:.1} ms",
+            SYN.ms(),
+            FACTS.ms(),
+            DROP.ms()
+        )
+    });
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Brief, briefs, error_files, run, run_in, s, str_field, temp_tree};
+use common::{Brief, briefs, error_files, run, run_env, run_in, s, str_field, temp_tree};
 use serde_json::Value;
 
 /// Every rule id: the registry's.
@@ -1044,4 +1044,51 @@ fn overlapping_paths_report_each_file_once() {
     let doc = out.json();
     assert_eq!(doc["findings"].as_array().unwrap().len(), 2, "{doc}");
     assert_eq!(doc["summary"]["files_scanned"], 2, "{doc}");
+}
+
+#[test]
+fn isolate_timings_prints_each_stage_on_stderr_and_changes_nothing_else() {
+    let dir = temp_tree(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+        ),
+        (
+            "src/lib.rs",
+            "#[isolate::entry] fn h() { G.lock(); }\nstatic G: std::sync::Mutex<Vec<u8>> = todo!();\n",
+        ),
+    ]);
+    let args = ["check", "--format", "json", s(dir.path())];
+    let plain = run_env(None, &args, &[("ISOLATE_TIMINGS", None)]);
+    let timed = run_env(None, &args, &[("ISOLATE_TIMINGS", Some("1"))]);
+    let off = run_env(None, &args, &[("ISOLATE_TIMINGS", Some("0"))]);
+    assert_eq!(plain.code, timed.code);
+    let without_duration = |r: &common::Run| {
+        let mut doc = r.json();
+        doc["summary"]["duration_ms"] = Value::Null;
+        doc
+    };
+    assert_eq!(without_duration(&plain), without_duration(&timed));
+    for stage in [
+        "walk and manifests",
+        "read, parse and collect facts",
+        "summed over threads: syn parse",
+        "1 entry points; 1 of 1 functions reached",
+        "reachability",
+    ] {
+        assert!(
+            timed
+                .stderr
+                .lines()
+                .any(|l| l.starts_with("isolate: timing") && l.contains(stage)),
+            "no `{stage}` in: {}",
+            timed.stderr
+        );
+    }
+    assert!(
+        !plain.stderr.contains("isolate: timing"),
+        "{}",
+        plain.stderr
+    );
+    assert!(!off.stderr.contains("isolate: timing"), "{}", off.stderr);
 }
